@@ -1,0 +1,24 @@
+/**
+ * The `cpu` backend: TF.js's pure-JavaScript kernels, the reference the other
+ * backends are checked against. Only the harness's own custom kernels (fused
+ * batch norm) are added; no shipped kernel is replaced.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
+import { replaceKernel } from "./registry.ts";
+
+/** Register the custom kernels for `cpu` and make it the active backend. */
+export async function initCpu(): Promise<void> {
+  registerCpuKernels();
+  if (!(await tf.setBackend("cpu"))) throw new Error("The TF.js cpu backend failed to start");
+  await tf.ready();
+}
+
+/** Install the harness's custom kernels for `cpu` (idempotent). */
+export function registerCpuKernels(): void {
+  replaceKernel(batchNormTrainConfig("cpu"));
+  replaceKernel(batchNormTrainGradConfig("cpu"));
+}

@@ -1,0 +1,68 @@
+/**
+ * Typed-array access to tensor memory for kernels written in TypeScript, on
+ * the `cpu` backend (JS arrays) and the `wasm` backend (views of the wasm heap).
+ *
+ * A wasm heap view is invalidated whenever the heap grows, which any
+ * allocation may cause: kernels allocate all outputs first, then take views.
+ *
+ * @module
+ */
+import type { DataType, KernelBackend, TensorInfo } from "@tensorflow/tfjs-core";
+
+/** The parts of tfjs-backend-wasm's `BackendWasm` the kernels use. */
+export interface WasmBackendLike extends KernelBackend {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number; id: number } };
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+}
+
+/** The parts of tfjs-backend-cpu's `MathBackendCPU` the kernels use. */
+export interface CpuBackendLike extends KernelBackend {
+  data: { get(dataId: object): { values: unknown } };
+  makeTensorInfo(shape: number[], dtype: DataType, values?: unknown): TensorInfo;
+}
+
+/** Memory access for one backend. */
+export interface TensorMemory {
+  /** A new float32 tensor of `shape` (contents unspecified on wasm, zero on cpu). */
+  alloc(shape: number[]): TensorInfo;
+  /** A float32 view of `info`'s data; on wasm valid until the next allocation. */
+  f32(info: TensorInfo): Float32Array;
+  /** Release a tensor created by `alloc` that is not returned to the engine. */
+  free(info: TensorInfo): void;
+}
+
+/** Memory access for a wasm backend. */
+export function wasmMemory(backend: WasmBackendLike): TensorMemory {
+  return {
+    alloc: (shape) => backend.makeOutput(shape, "float32"),
+    f32(info) {
+      const { memoryOffset } = backend.dataIdMap.get(info.dataId);
+      return new Float32Array(backend.wasm.HEAPU8.buffer, memoryOffset, size(info.shape));
+    },
+    free: (info) => void backend.disposeData(info.dataId, true),
+  };
+}
+
+/** Memory access for a cpu backend. */
+export function cpuMemory(backend: CpuBackendLike): TensorMemory {
+  return {
+    alloc: (shape) => backend.makeTensorInfo(shape, "float32", new Float32Array(size(shape))),
+    f32: (info) => backend.data.get(info.dataId).values as Float32Array,
+    free: (info) => void backend.disposeData(info.dataId, true),
+  };
+}
+
+/** Memory access for whichever of the two kinds `backend` is. */
+export function memoryOf(backend: KernelBackend): TensorMemory {
+  return "wasm" in backend
+    ? wasmMemory(backend as WasmBackendLike)
+    : cpuMemory(backend as CpuBackendLike);
+}
+
+/** Number of elements of a shape. */
+export function size(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}

@@ -1,0 +1,73 @@
+/**
+ * The OpenMP thread count of oneDNN. The Debian/Ubuntu oneDNN is built on GNU
+ * OpenMP (libgomp), already loaded as its dependency; opening it again gives
+ * the same instance, whose `omp_set_num_threads` fixes the number of threads
+ * of parallel regions started from the calling thread (the JS thread making
+ * every FFI call, so each worker sets its own).
+ *
+ * @module
+ */
+
+const SYMBOLS = {
+  omp_set_num_threads: { parameters: ["i32"], result: "void" },
+  omp_get_max_threads: { parameters: [], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The environment variable libgomp reads, once, when it loads. */
+export const WAIT_POLICY_ENV = "OMP_WAIT_POLICY";
+
+/**
+ * Ask OpenMP threads to sleep rather than spin while waiting, unless the user
+ * chose a policy: with other processes on the same cores (or two workers),
+ * spinning threads stall each other several-fold, while passive waiting costs
+ * nothing measurable on idle cores. Effective only before libgomp loads (i.e.
+ * before oneDNN is opened); returns whether the policy is now passive. Never
+ * throws (without `--allow-env` the default policy stays).
+ */
+export function preferPassiveWaiting(): boolean {
+  try {
+    const current = Deno.env.get(WAIT_POLICY_ENV);
+    if (current !== undefined) return current.toLowerCase() === "passive";
+    Deno.env.set(WAIT_POLICY_ENV, "passive");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Directories searched for libgomp after the one holding oneDNN. */
+const GOMP_DIRS = [
+  "/usr/lib/x86_64-linux-gnu",
+  "/usr/lib/aarch64-linux-gnu",
+  "/usr/lib64",
+  "/usr/lib",
+  "/usr/local/lib",
+];
+
+/** The libgomp paths tried, given the directory of oneDNN. */
+export function gompCandidates(dnnlDir: string): string[] {
+  return [...new Set([dnnlDir, ...GOMP_DIRS])].map((dir) => `${dir}/libgomp.so.1`);
+}
+
+/**
+ * Set the OpenMP thread count of this thread's parallel regions to `threads`
+ * and return the path of the libgomp used. Throws `Error` naming the paths
+ * tried when no libgomp loads, or if the setting does not take.
+ */
+export function setOpenMpThreads(threads: number, dnnlDir: string): string {
+  const failures: string[] = [];
+  for (const path of gompCandidates(dnnlDir)) {
+    let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+    try {
+      lib = Deno.dlopen(path, SYMBOLS);
+    } catch (err) {
+      failures.push(`${path}: ${(err as Error).message.split("\n")[0]}`);
+      continue;
+    }
+    lib.symbols.omp_set_num_threads(threads);
+    const got = lib.symbols.omp_get_max_threads();
+    if (got !== threads) throw new Error(`omp_set_num_threads(${threads}) left ${got} threads`);
+    return path;
+  }
+  throw new Error(`GNU OpenMP (libgomp.so.1) did not load: ${failures.join("; ")}`);
+}

@@ -1,0 +1,202 @@
+/**
+ * 2-D pooling in oneDNN on NHWC tensors: `MaxPool`, `MaxPoolGrad`,
+ * `AvgPool`, `AvgPoolGrad`.
+ *
+ * `MaxPoolGrad` re-runs the forward pooling in training mode to get oneDNN's
+ * workspace (the argmax of each window), then scatters `dy` through it.
+ * oneDNN keeps the first maximum of a window in row-major order (a strictly
+ * greater value replaces the current one), as TF.js's `cpu` kernel does, so
+ * ties agree; the tests check this on inputs full of ties.
+ *
+ * Average pooling matches TF.js's `cpu` kernels: the forward pass averages
+ * over the window's positions inside the input, the gradient divides by the
+ * full window size.
+ *
+ * @module
+ */
+import {
+  type AvgPoolAttrs,
+  type AvgPoolGradAttrs,
+  backend_util,
+  type KernelConfig,
+  type MaxPoolAttrs,
+  type MaxPoolGradAttrs,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+import { ARG, check, dims, DNNL, type Dnnl, opDesc } from "./dnnl.ts";
+import { nativeKernel } from "./kernel.ts";
+import { nhwc, viewOf } from "./memory.ts";
+import { Buffer, type Group, Primitive, PrimitiveCache, primitiveDesc } from "./primitive.ts";
+
+/** `dnnl_pooling_avg_include_padding`: divide by the full window size. */
+const POOLING_AVG_INCLUDE_PADDING = 0x2ff;
+
+/** Sizes of one pooling. */
+interface Geometry {
+  n: number;
+  ih: number;
+  iw: number;
+  c: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pb: number;
+  pl: number;
+  pr: number;
+}
+
+function geometry(
+  shape: readonly number[],
+  attrs: Pick<MaxPoolAttrs, "filterSize" | "strides" | "pad" | "dimRoundingMode">,
+): Geometry | null {
+  const info = backend_util.computePool2DInfo(
+    shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const { top, bottom, left, right } = info.padInfo;
+  const g: Geometry = {
+    n: info.batchSize,
+    ih: info.inHeight,
+    iw: info.inWidth,
+    c: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    pt: top,
+    pb: bottom,
+    pl: left,
+    pr: right,
+  };
+  if (Object.values(g).some((v) => v < 0) || g.n * g.ih * g.iw * g.c * g.oh * g.ow === 0) {
+    return null;
+  }
+  const out = (i: number, k: number, s: number, p0: number, p1: number) =>
+    Math.floor((i - k + p0 + p1) / s) + 1;
+  if (out(g.ih, g.kh, g.sh, g.pt, g.pb) !== g.oh || out(g.iw, g.kw, g.sw, g.pl, g.pr) !== g.ow) {
+    return null;
+  }
+  // oneDNN refuses windows lying entirely in the padding.
+  if (g.pt >= g.kh || g.pb >= g.kh || g.pl >= g.kw || g.pr >= g.kw) return null;
+  return g;
+}
+
+function keyOf(g: Geometry): string {
+  return Object.values(g).join(",");
+}
+
+/** A pooling descriptor in direction `backward` (else forward with `prop`) for algorithm `alg`. */
+function poolOp(dnnl: Dnnl, g: Geometry, alg: number, prop: number | "backward") {
+  const src = nhwc(dnnl, g.n, g.ih, g.iw, g.c);
+  const dst = nhwc(dnnl, g.n, g.oh, g.ow, g.c);
+  const args = [
+    dims([g.sh, g.sw]),
+    dims([g.kh, g.kw]),
+    dims([0, 0]),
+    dims([g.pt, g.pl]),
+    dims([g.pb, g.pr]),
+  ] as const;
+  const op = opDesc();
+  if (prop === "backward") {
+    check(
+      dnnl.sym.dnnl_pooling_v2_backward_desc_init(op, alg, src, dst, ...args),
+      "dnnl_pooling_v2_backward_desc_init",
+    );
+  } else {
+    check(
+      dnnl.sym.dnnl_pooling_v2_forward_desc_init(op, prop, alg, src, dst, ...args),
+      "dnnl_pooling_v2_forward_desc_init",
+    );
+  }
+  return op;
+}
+
+/** A forward pooling of algorithm `alg` (inference: no workspace). */
+function buildForward(dnnl: Dnnl, group: Group, g: Geometry, alg: number): Primitive | null {
+  const pd = primitiveDesc(dnnl, group, poolOp(dnnl, g, alg, DNNL.forwardInference));
+  return pd === null ? null : new Primitive(dnnl, group, pd, [{ arg: ARG.src }, { arg: ARG.dst }]);
+}
+
+/** Run on the data of x (read by max pooling only), dy and dx. */
+type Backward = (x: Uint8Array, dy: Uint8Array, dx: Uint8Array) => void;
+
+/** A pooling gradient; for max pooling, preceded by a forward pass that fills the workspace. */
+function buildBackward(dnnl: Dnnl, group: Group, g: Geometry, alg: number): Backward | null {
+  const fwdPd = primitiveDesc(dnnl, group, poolOp(dnnl, g, alg, DNNL.forwardTraining));
+  if (!fwdPd) return null;
+  const bwdPd = primitiveDesc(dnnl, group, poolOp(dnnl, g, alg, "backward"), fwdPd);
+  if (!bwdPd) return null;
+  const workspaceMd = dnnl.argMd(fwdPd, ARG.workspace);
+  if (!workspaceMd) {
+    const bwd = new Primitive(dnnl, group, bwdPd, [{ arg: ARG.diffDst }, { arg: ARG.diffSrc }]);
+    return (_x, dy, dx) => bwd.run(dy, dx);
+  }
+  const workspace = new Buffer(dnnl, group, workspaceMd);
+  const y = new Buffer(dnnl, group, dnnl.argMd(fwdPd, ARG.dst)!);
+  const fwd = new Primitive(dnnl, group, fwdPd, [
+    { arg: ARG.src },
+    { arg: ARG.dst, memory: y.memory },
+    { arg: ARG.workspace, memory: workspace.memory },
+  ]);
+  const bwd = new Primitive(dnnl, group, bwdPd, [
+    { arg: ARG.diffDst },
+    { arg: ARG.workspace, memory: workspace.memory },
+    { arg: ARG.diffSrc },
+  ]);
+  return (x, dy, dx) => {
+    fwd.run(x);
+    bwd.run(dy, dx);
+  };
+}
+
+/** The native pooling kernels for `wasm`, using `dnnl`. */
+export function poolKernels(dnnl: Dnnl): KernelConfig[] {
+  const forward = new PrimitiveCache<Primitive>();
+  const backward = new PrimitiveCache<Backward>();
+
+  const pool = (name: string, alg: number) =>
+    nativeKernel<{ x: TensorInfo }, MaxPoolAttrs | AvgPoolAttrs>(
+      name,
+      ({ inputs: { x }, attrs }, backend) => {
+        const g = geometry(x.shape, attrs);
+        const prim = g &&
+          forward.get(`${alg}|${keyOf(g)}`, (group) => buildForward(dnnl, group, g, alg));
+        if (!g || !prim) return null;
+        const y = backend.makeOutput([g.n, g.oh, g.ow, g.c], "float32");
+        prim.run(viewOf(backend, x), viewOf(backend, y));
+        return y;
+      },
+    );
+
+  const poolGrad = (name: string, alg: number) =>
+    nativeKernel<{ dy: TensorInfo; input: TensorInfo }, MaxPoolGradAttrs | AvgPoolGradAttrs>(
+      name,
+      ({ inputs: { dy, input }, attrs }, backend) => {
+        const g = geometry(input.shape, { dimRoundingMode: undefined, ...attrs });
+        const prim = g &&
+          backward.get(`${alg}|${keyOf(g)}`, (group) => buildBackward(dnnl, group, g, alg));
+        if (!prim) return null;
+        const dx = backend.makeOutput([...input.shape], "float32");
+        const p = (t: TensorInfo) => viewOf(backend, t);
+        prim(p(input), p(dy), p(dx));
+        return dx;
+      },
+    );
+
+  return [
+    pool("MaxPool", DNNL.poolingMax),
+    poolGrad("MaxPoolGrad", DNNL.poolingMax),
+    pool("AvgPool", DNNL.poolingAvgExcludePadding),
+    poolGrad("AvgPoolGrad", POOLING_AVG_INCLUDE_PADDING),
+  ];
+}

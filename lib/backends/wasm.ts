@@ -1,0 +1,40 @@
+/**
+ * The `wasm` backend: tfjs-backend-wasm's single-threaded SIMD build (one
+ * core per worker; the threaded build needs browser workers Deno lacks),
+ * with the kernels it lacks or runs slowly replaced:
+ *
+ * | kernel | shipped | here |
+ * |---|---|---|
+ * | Conv2DBackpropFilter | missing | forward XNNPACK conv on transposed tensors |
+ * | Conv2DBackpropInput | scalar loop | forward XNNPACK conv with the flipped filter |
+ * | BatchMatMul (transposed) | scalar loop | explicit transpose, then XNNPACK |
+ * | MaxPoolGrad | scalar search per pixel | one pass per window (TypeScript) |
+ * | batch norm (training) | composite ops, `Tile`-heavy gradient | fused kernels (TypeScript) |
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-wasm";
+import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
+import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
+import { convBackpropFilterConfig, convBackpropInputConfig } from "./kernels/wasm_conv.ts";
+import { wasmBatchMatMulConfig } from "./kernels/wasm_matmul.ts";
+import { replaceKernel, shippedKernel } from "./registry.ts";
+
+/** Register the wasm kernel replacements and make `wasm` the active backend. */
+export async function initWasm(): Promise<void> {
+  tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+  registerWasmKernels();
+  if (!(await tf.setBackend("wasm"))) throw new Error("The TF.js wasm backend failed to start");
+  await tf.ready();
+}
+
+/** Install this module's kernels for `wasm` (idempotent). */
+export function registerWasmKernels(): void {
+  replaceKernel(convBackpropFilterConfig("wasm"));
+  replaceKernel(convBackpropInputConfig("wasm", shippedKernel("Conv2DBackpropInput", "wasm")));
+  replaceKernel(wasmBatchMatMulConfig(shippedKernel("BatchMatMul", "wasm")!));
+  replaceKernel(maxPoolGradConfig("wasm"));
+  replaceKernel(batchNormTrainConfig("wasm"));
+  replaceKernel(batchNormTrainGradConfig("wasm"));
+}

@@ -1,0 +1,156 @@
+/**
+ * `deno task study`: train every (experiment, variant, seed) of the chosen
+ * profile and store the results; resumable, one writer per results folder.
+ *
+ * @module
+ */
+// deno-lint-ignore-file no-console
+import { join } from "node:path";
+import { BACKEND_CHOICES, initBackend } from "../backends/select.ts";
+import { ResultsError, UsageError } from "../errors.ts";
+import { loadModel } from "../models/io.ts";
+import { listSpecs, loadSpec, PROFILES, resolveRun, type Spec } from "../spec.ts";
+import { type DatasetRef, openDataset, resolveDataset } from "../study/datasets.ts";
+import { runStudy, type StudyOptions } from "../study/study.ts";
+import { evaluate } from "../train/loop.ts";
+import { choiceOption, intOption, listOption, parseCommand, seedListOption, stringOption } from "./args.ts";
+
+const USAGE = `Usage: deno task study [options]
+
+Train every experiment's variants over several seeds and store per-epoch and
+per-run metrics as CSV in <out>/<experiment>/<profile>/. Rerunning the same
+command skips completed runs (a killed study loses only the runs in flight).
+
+Options:
+  -e, --experiment NAME   experiment to run, repeatable, or "all" (default: all)
+      --variant NAME      only these variants, repeatable (default: all)
+      --seeds N           run seeds 1..N (default: 5)
+      --seed-list 1,2,3   run exactly these seeds
+      --profile P         smoke | quick | full (default: quick)
+      --backend B         auto | native | wasm | cpu | tensorflow (default: auto)
+      --workers K         parallel runs, one per worker (default: number of cores)
+      --threads T         threads per run for the native backend (default: 1)
+      --out DIR           results folder (default: results)
+      --data-dir DIR      folder holding the four Fashion-MNIST .gz files
+      --synthetic         train on a small generated dataset (tests and demos)
+      --save-models       also save each trained model (TF.js weights format)
+      --evaluate PATH     evaluate a saved model folder on its test set and exit
+      --bless             write the golden summary of each study afterwards
+  -h, --help              show this help
+
+Experiments: see experiments/*.json.`;
+
+const OPTIONS = {
+  experiment: { type: "string", short: "e", multiple: true },
+  variant: { type: "string", multiple: true },
+  seeds: { type: "string" },
+  "seed-list": { type: "string" },
+  profile: { type: "string" },
+  backend: { type: "string" },
+  workers: { type: "string" },
+  threads: { type: "string" },
+  out: { type: "string" },
+  "data-dir": { type: "string" },
+  synthetic: { type: "boolean" },
+  "save-models": { type: "boolean" },
+  evaluate: { type: "string" },
+  bless: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Run the command; returns the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const values = parseCommand("study", argv, OPTIONS);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const evaluatePath = stringOption(values.evaluate);
+  if (evaluatePath !== undefined) return await evaluateSaved(evaluatePath, values);
+  const options = await parseStudyOptions(values);
+  await runStudy(options, ["study", ...argv]);
+  return 0;
+}
+
+/** Validate every option before anything is written. Throws `UsageError`. */
+export async function parseStudyOptions(values: Record<string, unknown>): Promise<StudyOptions> {
+  const names = listOption(values.experiment);
+  const known = await listSpecs();
+  const chosen = names.length === 0 || names.includes("all") ? known : names;
+  const experiments: Spec[] = [];
+  for (const name of chosen) experiments.push(await loadSpec(name));
+  const variants = listOption(values.variant);
+  for (const v of variants) {
+    if (!experiments.some((s) => s.variants.some((x) => x.name === v))) {
+      throw new UsageError(`No chosen experiment has a variant "${v}".`);
+    }
+  }
+  const seedList = stringOption(values["seed-list"]);
+  if (seedList !== undefined && values.seeds !== undefined) {
+    throw new UsageError("Give either --seeds or --seed-list, not both.");
+  }
+  const seeds = seedList !== undefined
+    ? seedListOption(seedList)
+    : Array.from({ length: intOption("seeds", values.seeds, 5, { max: 1000 }) }, (_, i) => i + 1);
+  const profile = choiceOption("profile", values.profile, PROFILES, "quick");
+  const backend = choiceOption("backend", values.backend, BACKEND_CHOICES, "auto");
+  const workers = intOption("workers", values.workers, navigator.hardwareConcurrency, { max: 256 });
+  const threads = intOption("threads", values.threads, 1, { max: 256 });
+  const dataDir = stringOption(values["data-dir"]);
+  const out = stringOption(values.out) ?? "results";
+  await checkWritable(out); // last: the only check that touches the disk
+  return {
+    experiments,
+    variants,
+    seeds,
+    profile,
+    backend,
+    workers,
+    threads,
+    out,
+    load: dataDir ? { dataDir } : {},
+    synthetic: values.synthetic === true,
+    saveModels: values["save-models"] === true,
+    bless: values.bless === true,
+  };
+}
+
+async function checkWritable(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${Deno.pid}`);
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (err) {
+    throw new UsageError(`Cannot write to the output folder ${dir} (${(err as Error).message.split("\n")[0]}).`);
+  }
+}
+
+async function evaluateSaved(path: string, values: Record<string, unknown>): Promise<number> {
+  const backend = await initBackend(choiceOption("backend", values.backend, BACKEND_CHOICES, "auto"), {
+    threads: intOption("threads", values.threads, 1, { max: 256 }),
+  });
+  const { model, info } = await loadModel(path);
+  try {
+    const spec = await loadSpec(info.experiment);
+    const dataDir = stringOption(values["data-dir"]);
+    const ref: DatasetRef = info.dataset === "synthetic"
+      ? { kind: "synthetic", options: {}, requested: spec.dataset.id }
+      : (await resolveDataset(spec, dataDir ? { dataDir } : {})).ref;
+    if (ref.kind === "files" && ref.id !== info.dataset) {
+      throw new ResultsError(`The model was trained on ${info.dataset}, but only ${ref.id} is available here.`);
+    }
+    const dataset = await openDataset(ref);
+    const config = resolveRun(spec, info.variant, "full");
+    const all = Uint32Array.from({ length: dataset.test.count }, (_, i) => i);
+    const result = evaluate(model, dataset.test.images, dataset.test.labels, all, config.eval);
+    console.log(
+      `${info.experiment}/${info.variant} seed ${info.seed} on ${dataset.id} test set ` +
+        `(${dataset.test.count} images, ${backend.name}): accuracy ${result.acc.toFixed(4)}, ` +
+        `loss ${result.loss.toFixed(4)}`,
+    );
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The TF.js ops the layers need beyond tfjs-core's own: fused training-mode
+ * batch normalisation with its gradient, a dilated convolution whose gradient
+ * TF.js lacks, and dropout with an explicit mask. Kernels for the ops live in
+ * `lib/backends/kernels/`; `registerOpGradients()` must run once at start-up.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+// The umbrella package registers tfjs-core's gradients (the core bundle alone has none).
+import "@tensorflow/tfjs";
+import {
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  type BatchNormAttrs,
+} from "../backends/kernels/batch_norm.ts";
+import type { Padding } from "./types.ts";
+
+/** Batch statistics and normalised output of a training-mode batch norm. */
+export interface BatchNormResult {
+  y: tf.Tensor;
+  /** Per-channel batch mean. */
+  mean: tf.Tensor1D;
+  /** Per-channel biased batch variance. */
+  variance: tf.Tensor1D;
+}
+
+/**
+ * Training-mode batch normalisation of `x` over all axes but the last. The
+ * gradient flows through `y` only; `mean` and `variance` are statistics.
+ */
+export function batchNormTrain(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): BatchNormResult {
+  const attrs: BatchNormAttrs = { epsilon };
+  const [y, mean, variance] = tf.engine().runKernel(
+    BATCH_NORM_TRAIN,
+    { x, gamma, beta },
+    attrs as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor[];
+  return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/**
+ * 2-D convolution (NHWC, filter HWIO) that also trains with `dilation` > 1,
+ * where tfjs-core's gradient refuses. Dilated gradients are computed with
+ * forward convolutions (see `lib/backends/kernels/wasm_conv.ts` for the
+ * algebra). Throws `RangeError` for stride > 1 together with dilation > 1.
+ */
+export function conv2d(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  stride: number,
+  padding: Padding,
+  dilation: number,
+): tf.Tensor4D {
+  if (dilation === 1) return tf.conv2d(x, filter, stride, padding);
+  if (stride !== 1) throw new RangeError(`Dilated convolutions need stride 1, got ${stride}`);
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [input, kernel, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([input, kernel]);
+    return {
+      value: tf.conv2d(input, kernel, 1, padding, "NHWC", dilation),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        return dilatedConvGrads(dy as tf.Tensor4D, xs, ws, padding, dilation);
+      },
+    };
+  });
+  return op(x, filter) as tf.Tensor4D;
+}
+
+function dilatedConvGrads(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  padding: Padding,
+  d: number,
+): [tf.Tensor4D, tf.Tensor4D] {
+  const [kh, kw, ci, co] = w.shape;
+  const info = tf.backend_util.computeConv2DInfo(x.shape, w.shape, 1, d, padding);
+  const { top, bottom, left, right } = info.padInfo;
+  const flipped = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]);
+  const eh = info.effectiveFilterHeight;
+  const ew = info.effectiveFilterWidth;
+  const padT = eh - 1 - top;
+  const padL = ew - 1 - left;
+  const padB = x.shape[1] - 1 + eh - dy.shape[1] - padT;
+  const padR = x.shape[2] - 1 + ew - dy.shape[2] - padL;
+  const dx = tf.conv2d(dy, flipped, 1, [[0, 0], [padT, padB], [padL, padR], [0, 0]], "NHWC", d);
+  const xT = tf.transpose(x, [3, 1, 2, 0]);
+  const dyT = tf.transpose(dy, [1, 2, 0, 3]);
+  const full = tf.conv2d(xT, dyT, d, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+  const dw = tf.transpose(tf.slice(full, [0, 0, 0, 0], [ci, kh, kw, co]), [1, 2, 0, 3]);
+  return [dx, dw as tf.Tensor4D];
+}
+
+/** `x` times a dropout mask of the same shape (entries 0 or 1/(1 − rate)). */
+export function applyMask(x: tf.Tensor, mask: Float32Array): tf.Tensor {
+  return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
+}
+
+let registered = false;
+
+/** Register the gradients of this module's custom kernels (idempotent). */
+export function registerOpGradients(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerGradient({
+    kernelName: BATCH_NORM_TRAIN,
+    inputsToSave: ["x", "gamma"],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const dy = (Array.isArray(dys) ? dys[0] : dys)!;
+      const [x, gamma, mean, variance] = saved as tf.Tensor[];
+      const [dx, dgamma, dbeta] = tf.engine().runKernel(
+        BATCH_NORM_TRAIN_GRAD,
+        { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! },
+        attrs,
+      ) as tf.Tensor[];
+      return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+    },
+  });
+}

@@ -1,0 +1,185 @@
+/**
+ * Build and write the whole findings report: for each experiment, load its
+ * results for the profile, analyse them, render its page and charts; then
+ * FINDINGS.md over all covered experiments and the README summary. Files are
+ * written atomically and only when their bytes change; the same inputs always
+ * give the same bytes.
+ *
+ * @module
+ */
+import { basename, dirname, join, relative } from "node:path";
+import { UsageError } from "../errors.ts";
+import { readTextIfExists, writeFileAtomic } from "../fs.ts";
+import { listSpecs, loadSpec, type ProfileName, type Spec } from "../spec.ts";
+import { type AnalysisOptions, analyzeStudy, DEFAULT_ANALYSIS } from "./analyze.ts";
+import { CHART_NAMES, chartSpecs, renderSvg } from "./charts.ts";
+import { loadStudy } from "./load.ts";
+import {
+  type ExperimentEntry,
+  experimentMarkdown,
+  findingsMarkdown,
+  readmeSummary,
+} from "./markdown.ts";
+import { spliceFindings } from "./readme.ts";
+
+/** What to report on and where to write it. */
+export interface ReportOptions {
+  /** Results root holding `<experiment>/<profile>/` folders. */
+  results: string;
+  profile: ProfileName;
+  /** Experiments to cover (empty: every spec in `specsDir`). */
+  experiments: string[];
+  /** Folder the report files go to. */
+  out: string;
+  /** README to splice the summary into, or `undefined` to leave it alone. */
+  readme?: string | undefined;
+  /** Folder of the experiment specs (default `experiments`). */
+  specsDir?: string;
+  /** Statistics settings (default {@linkcode DEFAULT_ANALYSIS}). */
+  analysis?: AnalysisOptions;
+}
+
+/** One file of the report and its full content. */
+export interface ReportFile {
+  path: string;
+  content: string;
+}
+
+/** The report in memory: files to write, and stale files to remove. */
+export interface BuiltReport {
+  files: ReportFile[];
+  /** Report files of covered experiments that no longer have results. */
+  stale: string[];
+  /** Experiments with results, and without. */
+  reported: string[];
+  empty: string[];
+}
+
+/** What {@linkcode writeReport} did, by path. */
+export interface WriteOutcome {
+  written: string[];
+  unchanged: string[];
+  removed: string[];
+  reported: string[];
+  empty: string[];
+}
+
+/**
+ * Compute every file of the report without writing anything. Throws
+ * `UsageError` for unknown experiments or README markers, `ResultsError` for
+ * malformed results.
+ */
+export async function buildReport(options: ReportOptions): Promise<BuiltReport> {
+  const specsDir = options.specsDir ?? "experiments";
+  const names = options.experiments.length > 0
+    ? [...new Set(options.experiments)]
+    : await listSpecs(specsDir);
+  const specs: Spec[] = [];
+  for (const name of names) specs.push(await loadSpec(name, specsDir));
+  const files: ReportFile[] = [];
+  const entries: ExperimentEntry[] = [];
+  const stale: string[] = [];
+  for (const spec of specs) {
+    const data = await loadStudy(options.results, spec, options.profile);
+    if (!data) {
+      entries.push({ spec });
+      stale.push(...experimentFiles(options.out, spec.name));
+      continue;
+    }
+    const analysis = analyzeStudy(spec, data, options.analysis ?? DEFAULT_ANALYSIS);
+    entries.push({ spec, analysis });
+    const links = [];
+    for (const chart of chartSpecs(analysis)) {
+      const file = `${spec.name}-${chart.name}.svg`;
+      files.push({ path: join(options.out, file), content: await renderSvg(chart.spec) });
+      links.push({ file, alt: chart.alt });
+    }
+    files.push({
+      path: join(options.out, `${spec.name}.md`),
+      content: experimentMarkdown(analysis, links),
+    });
+  }
+  const ctx = { results: options.results, profile: options.profile };
+  files.push({ path: join(options.out, "FINDINGS.md"), content: findingsMarkdown(entries, ctx) });
+  if (options.readme !== undefined) {
+    const text = await readTextIfExists(options.readme);
+    if (text === undefined) {
+      throw new UsageError(
+        `${options.readme} does not exist, so the findings summary has nowhere to go; run from the ` +
+          `repository root, or pass --no-readme.`,
+      );
+    }
+    const linkDir = relative(dirname(options.readme), options.out).split("\\").join("/");
+    files.push({
+      path: options.readme,
+      content: spliceFindings(text, readmeSummary(entries, ctx, linkDir), options.readme),
+    });
+  }
+  return {
+    files,
+    stale,
+    reported: entries.filter((e) => e.analysis).map((e) => e.spec.name),
+    empty: entries.filter((e) => !e.analysis).map((e) => e.spec.name),
+  };
+}
+
+/**
+ * Build the report and write it: each file atomically and only when its
+ * bytes differ from what is on disk; report files of covered experiments
+ * without results are removed. Returns what was done.
+ */
+export async function writeReport(options: ReportOptions): Promise<WriteOutcome> {
+  const built = await buildReport(options);
+  const outcome: WriteOutcome = {
+    written: [],
+    unchanged: [],
+    removed: [],
+    reported: built.reported,
+    empty: built.empty,
+  };
+  for (const file of built.files) {
+    if ((await readTextIfExists(file.path)) === file.content) outcome.unchanged.push(file.path);
+    else {
+      if (file.path === options.readme) {
+        await replaceViaStaging(file.path, file.content, options.out);
+      } else await writeFileAtomic(file.path, file.content);
+      outcome.written.push(file.path);
+    }
+  }
+  for (const path of built.stale) {
+    try {
+      await Deno.remove(path);
+      outcome.removed.push(path);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return outcome;
+}
+
+/**
+ * Replace `path` atomically by staging the new bytes in `stagingDir` and
+ * renaming them over it. `deno task report` may write only the report folder
+ * and the README itself, not a temporary file beside the README, so the
+ * staging copy lives in the report folder. Falls back to a temporary sibling
+ * when the rename cannot cross file systems.
+ */
+async function replaceViaStaging(path: string, content: string, stagingDir: string): Promise<void> {
+  const staging = join(stagingDir, `${basename(path)}.tmp-staging`);
+  await writeFileAtomic(staging, content);
+  try {
+    await Deno.rename(staging, path);
+  } catch (err) {
+    await Deno.remove(staging).catch(() => {});
+    if (err instanceof Deno.errors.NotCapable) throw err;
+    await writeFileAtomic(path, content);
+  }
+}
+
+/** Paths of the files an experiment's report consists of. */
+function experimentFiles(out: string, experiment: string): string[] {
+  return [
+    join(out, `${experiment}.md`),
+    ...CHART_NAMES.map((c) => join(out, `${experiment}-${c}.svg`)),
+  ];
+}

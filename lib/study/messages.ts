@@ -1,0 +1,31 @@
+/**
+ * Messages between the study's main process and its workers.
+ *
+ * @module
+ */
+import type { BackendChoice, BackendInfo } from "../backends/select.ts";
+import type { EpochMetrics } from "../train/loop.ts";
+import type { DatasetRef } from "./datasets.ts";
+import type { RunRecord } from "./results.ts";
+import type { RunTask } from "./run.ts";
+
+/** A run as sent to a worker. */
+export interface WorkItem {
+  id: number;
+  task: RunTask;
+  dataset: DatasetRef;
+  /** Folder to save the trained model into, if models are saved. */
+  modelDir?: string;
+}
+
+/** Main → worker. */
+export type ToWorker =
+  | { type: "init"; backend: BackendChoice; threads: number }
+  | { type: "run"; item: WorkItem };
+
+/** Worker → main. */
+export type FromWorker =
+  | { type: "ready"; backend: BackendInfo }
+  | { type: "epoch"; id: number; metrics: EpochMetrics }
+  | { type: "done"; id: number; record: RunRecord }
+  | { type: "failed"; id?: number; error: { name: string; message: string; exitCode: number } };

@@ -1,0 +1,143 @@
+/**
+ * `meta.json` of a results folder: the provenance of every row in it (tool,
+ * Deno, TF.js, backend and threads, CPU, dataset digests, spec hash, command
+ * line). A folder's rows must all come from one environment, so a study that
+ * would mix environments is refused. This module never imports TF.js.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Dataset } from "../data/load.ts";
+import { ResultsError } from "../errors.ts";
+import { readTextIfExists, writeFileAtomic } from "../fs.ts";
+import { TOOL, VERSION } from "../version.ts";
+import { resultPaths } from "./results.ts";
+
+const MetaSchema = z.object({
+  tool: z.string(),
+  version: z.string(),
+  deno: z.string(),
+  v8: z.string(),
+  typescript: z.string(),
+  tfjs: z.string(),
+  backend: z.string(),
+  threads: z.number(),
+  library: z.string().optional(),
+  cpu: z.object({ arch: z.string(), os: z.string(), cores: z.number(), model: z.string().optional() }),
+  experiment: z.string(),
+  specHash: z.string(),
+  profile: z.string(),
+  dataset: z.object({
+    requested: z.string(),
+    id: z.string(),
+    source: z.string(),
+    digests: z.record(z.string(), z.string()),
+  }),
+  command: z.array(z.string()),
+});
+
+/** Provenance of a results folder. */
+export type StudyMeta = z.infer<typeof MetaSchema>;
+
+/** The fields that must agree for rows to share a folder. */
+const MUST_MATCH = ["backend", "threads", "specHash", "profile", "experiment"] as const;
+
+/** The backend facts `meta.json` records (a `BackendInfo` fits). */
+export interface BackendFacts {
+  name: string;
+  threads: number;
+  tfjs: string;
+  library?: string | undefined;
+}
+
+/** Describe this process's environment for `meta.json`. */
+export async function describeEnvironment(
+  backend: BackendFacts,
+  run: { experiment: string; specHash: string; profile: string; dataset: Dataset; requested: string; command: string[] },
+): Promise<StudyMeta> {
+  return {
+    tool: TOOL,
+    version: VERSION,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    tfjs: backend.tfjs,
+    backend: backend.name,
+    threads: backend.threads,
+    ...(backend.library ? { library: backend.library } : {}),
+    cpu: await describeCpu(),
+    experiment: run.experiment,
+    specHash: run.specHash,
+    profile: run.profile,
+    dataset: { requested: run.requested, id: run.dataset.id, source: run.dataset.source, digests: run.dataset.digests },
+    command: run.command,
+  };
+}
+
+/**
+ * Read and validate `meta.json` of `dir`, or `undefined` when there is none.
+ * Throws `ResultsError` for invalid JSON or missing provenance fields.
+ */
+export async function readMeta(dir: string): Promise<StudyMeta | undefined> {
+  const path = resultPaths(dir).meta;
+  const text = await readTextIfExists(path);
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ResultsError(
+      `${path} is not valid JSON (${(err as Error).message}); restore it from where the study ran, ` +
+        `or rerun the study into a fresh folder.`,
+    );
+  }
+  const parsed = MetaSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new ResultsError(
+      `${path} lacks provenance (${problems.join("; ")}); it was written by another version of ` +
+        `bnlab or edited by hand. Restore it, or rerun the study into a fresh folder.`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Write `meta` to `dir`, after checking that rows already in the folder came
+ * from a compatible environment. Throws `ResultsError` naming the difference.
+ */
+export async function writeMeta(dir: string, meta: StudyMeta, hasRows: boolean): Promise<void> {
+  const previous = await readMeta(dir);
+  if (previous && hasRows) {
+    for (const field of MUST_MATCH) {
+      if (previous[field] !== meta[field]) {
+        throw new ResultsError(
+          `${dir} holds results with ${field} ${JSON.stringify(previous[field])}, but this study has ` +
+            `${JSON.stringify(meta[field])}; results of different settings must not share a folder. ` +
+            `Use --out for another folder, or move the old results away.`,
+        );
+      }
+    }
+    const before = JSON.stringify(previous.dataset.digests);
+    if (before !== JSON.stringify(meta.dataset.digests)) {
+      throw new ResultsError(`${dir} holds results made on different dataset files; use --out for another folder.`);
+    }
+  }
+  await writeFileAtomic(resultPaths(dir).meta, JSON.stringify(meta, null, 2) + "\n");
+}
+
+async function describeCpu(): Promise<StudyMeta["cpu"]> {
+  const cpu: StudyMeta["cpu"] = {
+    arch: Deno.build.arch,
+    os: Deno.build.os,
+    cores: navigator.hardwareConcurrency,
+  };
+  try {
+    const info = await Deno.readTextFile("/proc/cpuinfo");
+    const model = info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim();
+    if (model) cpu.model = model;
+  } catch {
+    // Not Linux, or not permitted: the model name is optional.
+  }
+  return cpu;
+}

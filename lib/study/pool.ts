@@ -1,0 +1,115 @@
+/**
+ * Running a study's work items: in this process (`workers` = 1) or spread
+ * over Web Workers, one run at a time each. Runs are independent and each is
+ * deterministic, so the results do not depend on the number of workers; the
+ * caller stores each record as it arrives (in completion order).
+ *
+ * @module
+ */
+import { type BackendChoice, type BackendInfo, initBackend } from "../backends/select.ts";
+import { HarnessError } from "../errors.ts";
+import type { EpochMetrics } from "../train/loop.ts";
+import { Executor } from "./execute.ts";
+import type { FromWorker, ToWorker, WorkItem } from "./messages.ts";
+import type { RunRecord } from "./results.ts";
+
+/** How to run the items. */
+export interface PoolOptions {
+  workers: number;
+  backend: BackendChoice;
+  /** Threads per worker for the native backend. */
+  threads: number;
+}
+
+/** Callbacks of a pool; `onDone` calls are serialised (never concurrent). */
+export interface PoolEvents {
+  /** The backend started (once); runs are dispatched after it resolves. */
+  onBackend?(info: BackendInfo): Promise<void> | void;
+  onStart?(item: WorkItem): void;
+  onEpoch?(item: WorkItem, metrics: EpochMetrics): void;
+  onDone(item: WorkItem, record: RunRecord): Promise<void>;
+}
+
+/** A worker's failure, re-raised in the main process with its exit code. */
+class WorkerFailure extends HarnessError {
+  override readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** Execute `items`; resolves when all are stored, rejects on the first failure. */
+export async function runPool(items: WorkItem[], options: PoolOptions, events: PoolEvents): Promise<void> {
+  if (items.length === 0) return;
+  if (options.workers <= 1) return await runInline(items, options, events);
+  return await runOnWorkers(items, options, events);
+}
+
+async function runInline(items: WorkItem[], options: PoolOptions, events: PoolEvents): Promise<void> {
+  const info = await initBackend(options.backend, { threads: options.threads });
+  await events.onBackend?.(info);
+  const executor = new Executor({ backend: info.name, threads: info.threads });
+  for (const item of items) {
+    events.onStart?.(item);
+    const record = await executor.run(item, (m) => events.onEpoch?.(item, m));
+    await events.onDone(item, record);
+  }
+}
+
+function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvents): Promise<void> {
+  const queue = [...items];
+  const byId = new Map(items.map((i) => [i.id, i]));
+  const count = Math.min(options.workers, items.length);
+  const workers: Worker[] = [];
+  let remaining = items.length;
+  let stored = Promise.resolve();
+  let backendReady: Promise<void> | undefined;
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      workers.forEach((w) => w.terminate());
+      err === undefined ? resolve() : reject(err);
+    };
+    const dispatch = (worker: Worker) => {
+      const item = queue.shift();
+      if (!item) return;
+      events.onStart?.(item);
+      worker.postMessage({ type: "run", item } satisfies ToWorker);
+    };
+    for (let w = 0; w < count; w++) {
+      const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+      workers.push(worker);
+      worker.onerror = (event) => {
+        event.preventDefault();
+        finish(new Error(`a study worker crashed: ${event.message}`));
+      };
+      worker.onmessage = (event: MessageEvent<FromWorker>) => {
+        const message = event.data;
+        switch (message.type) {
+          case "ready":
+            backendReady ??= Promise.resolve(events.onBackend?.(message.backend));
+            backendReady.then(() => dispatch(worker), finish);
+            break;
+          case "epoch":
+            events.onEpoch?.(byId.get(message.id)!, message.metrics);
+            break;
+          case "done": {
+            const item = byId.get(message.id)!;
+            stored = stored.then(() => events.onDone(item, message.record)).then(() => {
+              if (--remaining === 0) finish();
+            }, finish);
+            dispatch(worker);
+            break;
+          }
+          case "failed":
+            finish(new WorkerFailure(message.error.message, message.error.exitCode));
+            break;
+        }
+      };
+      worker.postMessage({ type: "init", backend: options.backend, threads: options.threads } satisfies ToWorker);
+    }
+  });
+}

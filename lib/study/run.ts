@@ -1,0 +1,136 @@
+/**
+ * One run of a study: split the data for the seed, build the variant's model,
+ * train it, and turn the outcome into CSV rows. A run is a pure function of
+ * (config, seed, dataset, backend, threads) apart from its timings.
+ *
+ * @module
+ */
+import type { Dataset } from "../data/load.ts";
+import { buildModel, type Model } from "../models/build.ts";
+import { rngAt } from "../rng.ts";
+import type { RunConfig } from "../spec.ts";
+import { makeSplit, splitHash, stratifiedSample } from "../splits.ts";
+import { type EpochMetrics, type RunData, type RunResult, trainModel } from "../train/loop.ts";
+import { type EpochRow, formatMetric, formatSeconds, type RunRecord, type RunRow } from "./results.ts";
+
+/** A run to execute. */
+export interface RunTask {
+  config: RunConfig;
+  seed: number;
+}
+
+/** The backend facts recorded with every row. */
+export interface RunEnvironment {
+  backend: string;
+  threads: number;
+}
+
+/** Options of {@linkcode executeRun}. */
+export interface ExecuteOptions {
+  onEpoch?: (metrics: EpochMetrics) => void;
+  /** Receives the trained model before it is disposed (e.g. to save it). */
+  onModel?: (model: Model) => Promise<void> | void;
+}
+
+/** Execute `task` on `dataset`; returns the rows to store. */
+export async function executeRun(
+  task: RunTask,
+  dataset: Dataset,
+  env: RunEnvironment,
+  options: ExecuteOptions = {},
+): Promise<RunRecord> {
+  const { config, seed } = task;
+  const split = makeSplit(dataset.train.labels, {
+    kind: config.split.kind,
+    validationFraction: config.split.validation,
+    seed,
+    ...(config.split.pool ? { poolSize: config.split.pool } : {}),
+  });
+  const allTest = Uint32Array.from({ length: dataset.test.count }, (_, i) => i);
+  const test = config.testCount && config.testCount < dataset.test.count
+    ? stratifiedSample(dataset.test.labels, allTest, config.testCount, rngAt(0, "test-subset"))
+    : allTest;
+  const data: RunData = {
+    images: dataset.train.images,
+    labels: dataset.train.labels,
+    train: split.train,
+    validation: split.validation,
+    testImages: dataset.test.images,
+    testLabels: dataset.test.labels,
+    test,
+  };
+  const model = buildModel(
+    config.layers,
+    { ...config.model, classes: dataset.classes },
+    (path) => rngAt(seed, "init", path),
+  );
+  try {
+    const result = trainModel(model, data, {
+      seed,
+      classes: dataset.classes,
+      train: config.train,
+      eval: config.eval,
+      ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
+    });
+    await options.onModel?.(model);
+    const common = {
+      experiment: config.experiment,
+      variant: config.variant,
+      seed: String(seed),
+      profile: config.profile,
+      backend: env.backend,
+      threads: String(env.threads),
+    };
+    return {
+      run: runRow(common, result, {
+        dataset: dataset.id,
+        split_hash: splitHash(split),
+        train_examples: String(split.train.length),
+        val_examples: String(split.validation.length),
+        test_examples: String(test.length),
+        params: String(model.paramCount),
+      }),
+      epochs: result.epochs.map((e) => epochRow(common, e)),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+type Common = Pick<RunRow, "experiment" | "variant" | "seed" | "profile" | "backend" | "threads">;
+
+function runRow(
+  common: Common,
+  result: RunResult,
+  facts: Pick<RunRow, "dataset" | "split_hash" | "train_examples" | "val_examples" | "test_examples" | "params">,
+): RunRow {
+  const f = result.final;
+  return {
+    ...common,
+    ...facts,
+    best_epoch: String(result.bestEpoch),
+    epochs_run: String(result.epochs.length),
+    final_epoch: String(f.epoch),
+    train_loss: formatMetric(f.trainLoss),
+    train_acc: formatMetric(f.trainAcc),
+    val_loss: formatMetric(f.valLoss),
+    val_acc: formatMetric(f.valAcc),
+    test_loss: formatMetric(result.test.loss),
+    test_acc: formatMetric(result.test.acc),
+    gap: formatMetric(f.trainAcc - f.valAcc),
+    seconds: formatSeconds(result.seconds),
+  };
+}
+
+function epochRow(common: Common, e: EpochMetrics): EpochRow {
+  return {
+    ...common,
+    epoch: String(e.epoch),
+    train_loss: formatMetric(e.trainLoss),
+    train_acc: formatMetric(e.trainAcc),
+    val_loss: formatMetric(e.valLoss),
+    val_acc: formatMetric(e.valAcc),
+    lr: formatMetric(e.lr),
+    seconds: formatSeconds(e.seconds),
+  };
+}

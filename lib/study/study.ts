@@ -1,0 +1,131 @@
+/**
+ * Running a study: resolve each experiment's dataset, lock its results folder,
+ * plan the runs that are not stored yet, train them (in workers) and store
+ * each as it completes. Used by `deno task study` and by `verify --rerun`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { BackendChoice, BackendInfo } from "../backends/select.ts";
+import type { LoadOptions } from "../data/load.ts";
+import { type FolderLock, lockFolder } from "../fs.ts";
+import { blessStudy } from "../golden.ts";
+import { type ProfileName, resolveRun, type Spec, specHash } from "../spec.ts";
+import { type DatasetRef, resolveDataset } from "./datasets.ts";
+import type { WorkItem } from "./messages.ts";
+import { describeEnvironment, writeMeta } from "./meta.ts";
+import { runPool } from "./pool.ts";
+import { Progress } from "./progress.ts";
+import { appendRun, readResults, runKey } from "./results.ts";
+
+/** Everything a study needs, validated. */
+export interface StudyOptions {
+  experiments: Spec[];
+  /** Only these variants (empty: all). */
+  variants: string[];
+  seeds: number[];
+  profile: ProfileName;
+  backend: BackendChoice;
+  workers: number;
+  threads: number;
+  /** Results root: runs go to <out>/<experiment>/<profile>/. */
+  out: string;
+  load: LoadOptions;
+  synthetic: boolean;
+  saveModels: boolean;
+  bless: boolean;
+  /** Force a dataset id per experiment (verify reruns on the golden's dataset). */
+  datasets?: Record<string, string>;
+  /** Print progress to stderr (default true). */
+  quiet?: boolean;
+}
+
+/** One experiment's share of a study. */
+interface Plan {
+  spec: Spec;
+  dir: string;
+  ref: DatasetRef;
+  dataset: Awaited<ReturnType<typeof resolveDataset>>["dataset"];
+  items: WorkItem[];
+  stored: number;
+}
+
+/** Run a study: resolve data, lock folders, train the missing runs, store them. */
+export async function runStudy(options: StudyOptions, command: string[]): Promise<void> {
+  const plans: Plan[] = [];
+  const locks: FolderLock[] = [];
+  let nextId = 0;
+  try {
+    for (const spec of options.experiments) {
+      const { ref, dataset } = await resolveDataset(spec, {
+        ...options.load,
+        ...(options.synthetic ? { synthetic: {} } : {}),
+        ...(options.datasets?.[spec.name] ? { force: options.datasets[spec.name] } : {}),
+      });
+      const dir = join(options.out, spec.name, options.profile);
+      locks.push(await lockFolder(dir, `bnlab study of ${spec.name}/${options.profile}`));
+      const done = new Set((await readResults(dir)).runs.map(runKey));
+      const items: WorkItem[] = [];
+      for (const seed of options.seeds) {
+        for (const variant of spec.variants) {
+          if (options.variants.length > 0 && !options.variants.includes(variant.name)) continue;
+          if (done.has(runKey({ variant: variant.name, seed }))) continue;
+          const config = resolveRun(spec, variant.name, options.profile);
+          const modelDir = options.saveModels ? join(dir, "models", `${variant.name}-seed${seed}`) : undefined;
+          items.push({ id: nextId++, task: { config, seed }, dataset: ref, ...(modelDir ? { modelDir } : {}) });
+        }
+      }
+      plans.push({ spec, dir, ref, dataset, items, stored: done.size });
+    }
+    const items = plans.flatMap((p) => p.items);
+    const skipped = plans.reduce((n, p) => n + p.stored, 0);
+    const log = (line: string) => {
+      if (!options.quiet) Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
+    };
+    log(
+      `study: ${items.length} runs to train` + (skipped ? ` (${skipped} already stored)` : "") +
+        ` · profile ${options.profile} · ${options.workers} worker(s)`,
+    );
+    const progress = new Progress(items.length, Math.min(options.workers, Math.max(1, items.length)), {
+      enabled: !options.quiet,
+    });
+    const dirOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p.dir] as const)));
+    let backend: BackendInfo | undefined;
+    await runPool(items, options, {
+      onBackend: async (info) => {
+        backend = info;
+        if (info.notice) log(`study: ${info.notice}`);
+        for (const plan of plans) await writePlanMeta(plan, info, options, command);
+      },
+      onStart: (item) => progress.start(item),
+      onEpoch: (item, m) => progress.epoch(item, m),
+      onDone: async (item, record) => {
+        await appendRun(dirOf.get(item.id)!, record);
+        progress.done(item, record);
+      },
+    });
+    progress.finish();
+    if (options.bless) {
+      for (const plan of plans) {
+        const path = await blessStudy(plan.dir);
+        log(`study: blessed ${path}`);
+      }
+    }
+    log(`study: done${backend ? ` on ${backend.name}` : ""}; results in ${options.out}/`);
+  } finally {
+    for (const lock of locks) await lock.release();
+  }
+}
+
+async function writePlanMeta(plan: Plan, info: BackendInfo, options: StudyOptions, command: string[]) {
+  const meta = await describeEnvironment(info, {
+    experiment: plan.spec.name,
+    specHash: specHash(plan.spec),
+    profile: options.profile,
+    dataset: plan.dataset,
+    requested: plan.ref.requested,
+    command,
+  });
+  await writeMeta(plan.dir, meta, plan.stored > 0);
+}
+

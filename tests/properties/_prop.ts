@@ -1,0 +1,375 @@
+/**
+ * Shared machinery of the property tests in `tests/properties/`: the
+ * fast-check seed and run counts, running one property on every backend
+ * (cpu, wasm, native) in one process, random data from a seed, and numeric
+ * comparisons.
+ *
+ * Seeds and depth. Every `fc.assert` uses a fixed seed, so a run is
+ * reproducible; a failure prints fast-check's `{ seed, path }` and the command
+ * to replay it. Two environment variables change this (read only where Deno
+ * grants them, so the default test task, which does not, keeps the defaults):
+ *
+ * - `BNLAB_FC_SEED=<int>`: another fast-check seed;
+ * - `BNLAB_DEEP=1`: about ten times as many runs and larger shapes.
+ *
+ * A deep sweep of this folder:
+ *
+ * ```sh
+ * BNLAB_DEEP=1 deno test --allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab,/proc/cpuinfo \
+ *   --allow-write=/tmp --allow-ffi \
+ *   --allow-env=HOME,XDG_CACHE_HOME,FASHION_MNIST_DIR,MNIST_DIR,BNLAB_DEBUG,BNLAB_DNNL_PATH,BNLAB_FC_SEED,BNLAB_DEEP \
+ *   tests/properties/
+ * ```
+ *
+ * Backends. `cpu` and `wasm` are separate TF.js backends; `native` is the
+ * `wasm` backend with oneDNN kernels installed over some of its kernels
+ * (`initNative`). To test all three in one file, this module records the
+ * `wasm` kernel registry before and after `initNative` and swaps the changed
+ * kernel configs in and out. When oneDNN cannot be loaded, native tests are
+ * registered as ignored with the reason in their name.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import fc from "fast-check";
+import { initBackend } from "../../lib/backends/select.ts";
+import { initNative } from "../../lib/backends/native/init.ts";
+import { rngAt } from "../../lib/rng.ts";
+
+// ---------------------------------------------------------------------------
+// Environment: seed and depth.
+
+function readEnv(name: string): string | undefined {
+  try {
+    const state = Deno.permissions.querySync({ name: "env", variable: name }).state;
+    return state === "granted" ? Deno.env.get(name) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Default fast-check seed (any fixed integer; change it only deliberately). */
+export const DEFAULT_FC_SEED = 20_250_003;
+
+/** The fast-check seed of this run: `BNLAB_FC_SEED` if set and readable, else the default. */
+export const FC_SEED: number = (() => {
+  const raw = readEnv("BNLAB_FC_SEED");
+  const value = raw === undefined ? NaN : Number(raw);
+  return Number.isSafeInteger(value) ? value : DEFAULT_FC_SEED;
+})();
+
+/** Whether the slow, deeper sweep was asked for (`BNLAB_DEEP=1`). */
+export const DEEP: boolean = readEnv("BNLAB_DEEP") === "1";
+
+/** `quick` normally, `deep` under `BNLAB_DEEP=1`. */
+export function depth<T>(quick: T, deep: T): T {
+  return DEEP ? deep : quick;
+}
+
+function replayHint(): string {
+  return `\nReplay: BNLAB_FC_SEED=${FC_SEED}${DEEP ? " BNLAB_DEEP=1" : ""} deno test ` +
+    `--allow-env=...,BNLAB_FC_SEED,BNLAB_DEEP ... tests/properties/ ` +
+    `(the default seed is ${DEFAULT_FC_SEED}; fast-check's { seed, path } above pins the case)`;
+}
+
+/** `fc.assert` with this run's seed and `runs` runs (ten times as many when deep). */
+export function check<Ts extends [unknown, ...unknown[]]>(
+  property: fc.IProperty<Ts>,
+  runs: number,
+  extra: Partial<fc.Parameters<Ts>> = {},
+): void {
+  try {
+    fc.assert(property, { seed: FC_SEED, numRuns: depth(runs, runs * 10), ...extra });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}${replayHint()}`, { cause: err });
+  }
+}
+
+/** {@linkcode check} for async properties. */
+export async function checkAsync<Ts extends [unknown, ...unknown[]]>(
+  property: fc.IAsyncProperty<Ts>,
+  runs: number,
+  extra: Partial<fc.Parameters<Ts>> = {},
+): Promise<void> {
+  try {
+    await fc.assert(property, { seed: FC_SEED, numRuns: depth(runs, runs * 10), ...extra });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}${replayHint()}`, { cause: err });
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Backends.
+
+/** A backend the properties run on. */
+export type Backend = "cpu" | "wasm" | "native";
+
+/** Every backend, reference first. */
+export const BACKENDS: readonly Backend[] = ["cpu", "wasm", "native"];
+/** The backends compared against `cpu`. */
+export const ACCELERATED: readonly Backend[] = ["wasm", "native"];
+
+type NativeState =
+  | {
+    ok: true;
+    library: string;
+    native: tf.KernelConfig[];
+    wasm: Map<string, tf.KernelConfig | undefined>;
+  }
+  | { ok: false; reason: string };
+
+function wasmKernels(): Map<string, tf.KernelConfig> {
+  return new Map(tf.getKernelsForBackend("wasm").map((k) => [k.kernelName, k]));
+}
+
+function install(configs: Iterable<tf.KernelConfig>): void {
+  for (const config of configs) {
+    if (tf.getKernel(config.kernelName, config.backendName)) {
+      tf.unregisterKernel(config.kernelName, config.backendName);
+    }
+    tf.registerKernel(config);
+  }
+}
+
+await initBackend("cpu");
+await initBackend("wasm");
+const nativeState: NativeState = await (async () => {
+  const before = wasmKernels();
+  let result: Awaited<ReturnType<typeof initNative>>;
+  try {
+    result = await initNative({ threads: 1 });
+  } catch (err) {
+    result = {
+      ok: false,
+      reason: String(err),
+      short: `initNative threw: ${(err as Error).message}`,
+    };
+  }
+  // Whatever initNative left registered for wasm that differs from before is "native".
+  const native = [...wasmKernels().values()].filter((k) => before.get(k.kernelName) !== k);
+  const wasm = new Map(native.map((k) => [k.kernelName, before.get(k.kernelName)]));
+  restoreWasm(native, wasm);
+  await tf.setBackend("cpu");
+  return result.ok
+    ? { ok: true, library: result.library, native, wasm }
+    : { ok: false, reason: result.short };
+})();
+
+function restoreWasm(
+  native: tf.KernelConfig[],
+  wasm: Map<string, tf.KernelConfig | undefined>,
+): void {
+  for (const k of native) {
+    if (!wasm.get(k.kernelName) && tf.getKernel(k.kernelName, "wasm")) {
+      tf.unregisterKernel(k.kernelName, "wasm");
+    }
+  }
+  install([...wasm.values()].filter((k): k is tf.KernelConfig => k !== undefined));
+}
+
+let active: Backend = "cpu";
+
+/** Why native tests are skipped, or `undefined` when oneDNN loaded. */
+export const nativeSkipReason: string | undefined = nativeState.ok ? undefined : nativeState.reason;
+
+/** Make `backend` the active TF.js backend (swapping native kernels in or out). */
+export async function useBackend(backend: Backend): Promise<void> {
+  if (backend === active) return;
+  if (backend === "native") {
+    if (!nativeState.ok) throw new Error(`native backend unavailable: ${nativeState.reason}`);
+    install(nativeState.native);
+  } else if (active === "native" && nativeState.ok) {
+    restoreWasm(nativeState.native, nativeState.wasm);
+  }
+  if (!(await tf.setBackend(backend === "cpu" ? "cpu" : "wasm"))) {
+    throw new Error(`cannot switch to ${backend}`);
+  }
+  active = backend;
+}
+
+/**
+ * Register `name` once per backend in `backends`, as `"<name> [<backend>]"`,
+ * with `backend` active while `fn` runs. Native tests are ignored, visibly,
+ * when oneDNN is unavailable. Checks that `fn` leaves no tensors behind.
+ */
+export function backendTest(
+  name: string,
+  fn: (backend: Backend) => void | Promise<void>,
+  backends: readonly Backend[] = BACKENDS,
+): void {
+  for (const backend of backends) {
+    const skip = backend === "native" ? nativeSkipReason : undefined;
+    Deno.test({
+      name: `${name} [${backend}]${skip ? ` (skipped: native unavailable: ${skip})` : ""}`,
+      ignore: skip !== undefined,
+      async fn() {
+        await useBackend(backend);
+        const before = tf.memory().numTensors;
+        await fn(backend);
+        await useBackend(backend);
+        const leaked = tf.memory().numTensors - before;
+        if (leaked > 0) throw new Error(`${leaked} tensors leaked`);
+      },
+    });
+  }
+}
+
+/** Run `fn` on `backend` and return what it returns; every tensor it creates is disposed. */
+export async function on<T>(backend: Backend, fn: () => T): Promise<T> {
+  await useBackend(backend);
+  let out: T | undefined;
+  tf.tidy(() => {
+    out = fn();
+  });
+  return out as T;
+}
+
+// ---------------------------------------------------------------------------
+// Random data.
+
+/** `n` uniform values in [lo, hi) from the stream `seed/...path`. */
+export function uniform(
+  seed: number,
+  n: number,
+  lo = -1,
+  hi = 1,
+  ...path: (string | number)[]
+): Float32Array {
+  const rng = rngAt(seed, "prop", ...path);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rng.nextFloat();
+  return out;
+}
+
+/** `n` integers in [lo, hi] (as float32) from the stream `seed/...path`. */
+export function integers(
+  seed: number,
+  n: number,
+  lo: number,
+  hi: number,
+  ...path: (string | number)[]
+): Float32Array {
+  const rng = rngAt(seed, "prop-int", ...path);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + rng.nextInt(hi - lo + 1);
+  return out;
+}
+
+/** Product of a shape's dimensions. */
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A float32 tensor of `shape` with uniform values in [lo, hi). */
+export function randomTensor(
+  seed: number,
+  shape: number[],
+  lo = -1,
+  hi = 1,
+  ...path: (string | number)[]
+): tf.Tensor {
+  return tf.tensor(uniform(seed, sizeOf(shape), lo, hi, ...path), shape, "float32");
+}
+
+/** The values of `t` as a fresh Float32Array (synchronously). */
+export function values(t: tf.Tensor): Float32Array {
+  return Float32Array.from(t.dataSync() as Float32Array);
+}
+
+// ---------------------------------------------------------------------------
+// Comparisons.
+
+/** Largest absolute value. */
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+/**
+ * Norm-wise relative error max|a − e| / max|e| (0 when both are all zero).
+ * Element-wise relative error is meaningless for sums with cancellation, so
+ * kernels are compared relative to the largest magnitude of the reference.
+ */
+export function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) return Infinity;
+  let diff = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const d = Math.abs(actual[i]! - expected[i]!);
+    diff = Math.max(diff, Number.isNaN(d) ? Infinity : d);
+  }
+  const scale = maxAbs(expected);
+  return diff === 0 ? 0 : diff / (scale === 0 ? Number.MIN_VALUE : scale);
+}
+
+/** Assert {@linkcode relErr} ≤ `tol`. */
+export function assertRelErr(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+  what: string,
+): void {
+  const err = relErr(actual, expected);
+  if (!(err <= tol)) {
+    let at = 0;
+    for (let i = 0; i < actual.length; i++) {
+      if (
+        Math.abs(actual[i]! - expected[i]!) > Math.abs(actual[at]! - expected[at]!) ||
+        Number.isNaN(actual[i]!)
+      ) at = i;
+    }
+    throw new Error(
+      `${what}: relative error ${
+        err.toExponential(3)
+      } > ${tol} (length ${actual.length} vs ${expected.length}; ` +
+        `worst at ${at}: ${actual[at]} vs ${expected[at]})`,
+    );
+  }
+}
+
+/** Assert |a − e| ≤ abs + rel·|e| element-wise. */
+export function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: { abs?: number; rel?: number },
+  what: string,
+): void {
+  if (actual.length !== expected.length) {
+    throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
+  }
+  const abs = tol.abs ?? 0;
+  const rel = tol.rel ?? 0;
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (!(Math.abs(a - e) <= abs + rel * Math.abs(e))) {
+      throw new Error(`${what}: at ${i}, ${a} vs expected ${e} (tolerance abs ${abs}, rel ${rel})`);
+    }
+  }
+}
+
+/**
+ * A tensor of any rank typed as the `Tensor4D` that `Model.forward` declares
+ * (models built for flat inputs take [N, features]).
+ */
+export function batchOf(data: Float32Array | number[], shape: number[]): tf.Tensor4D {
+  return tf.tensor(data, shape, "float32") as unknown as tf.Tensor4D;
+}
+
+/** Assert max|a − e| ≤ `bound` (an absolute bound derived by the caller). */
+export function assertWithin(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  bound: number,
+  what: string,
+): void {
+  if (actual.length !== expected.length) {
+    throw new Error(`${what}: length ${actual.length}, expected ${expected.length}`);
+  }
+  for (let i = 0; i < actual.length; i++) {
+    const d = Math.abs(actual[i]! - expected[i]!);
+    if (!(d <= bound)) {
+      throw new Error(`${what}: at ${i}, ${actual[i]} vs ${expected[i]} (|diff| ${d} > ${bound})`);
+    }
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Realistic results folders generated in code for the report tests:
+ * runs.csv and epochs.csv with exactly the study's columns, and a meta.json
+ * like the one a study writes. Values are deterministic: a per-variant level
+ * plus fixed per-seed offsets, unless a test gives a variant's values
+ * explicitly (to check numbers computed by hand).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../../lib/fs.ts";
+import { loadSpec, type Spec, specHash } from "../../lib/spec.ts";
+import {
+  EPOCH_COLUMNS,
+  type EpochRow,
+  formatMetric,
+  RUN_COLUMNS,
+  type RunRow,
+  toCsv,
+} from "../../lib/study/results.ts";
+
+/** Per-run values a test may fix for a variant (one entry per seed, in seed order). */
+export interface VariantValues {
+  test_acc?: number[];
+  best_epoch?: number[];
+  gap?: number[];
+  val_loss?: number[];
+}
+
+/** Options of {@linkcode writeFixture}. */
+export interface FixtureOptions {
+  profile?: string;
+  seeds?: number[];
+  /** Variants to write (default: all of the spec). */
+  variants?: string[];
+  /** Dataset actually trained on (default: the spec's). */
+  datasetId?: string;
+  /** Explicit per-seed values for some variants. */
+  values?: Record<string, VariantValues>;
+  /** Spec hash written to meta.json (default: the current spec's). */
+  specHash?: string;
+}
+
+/** Offsets added per seed so variants have spread (fractions of accuracy). */
+const SEED_OFFSETS = [
+  0.0031,
+  -0.0024,
+  0.0012,
+  -0.0041,
+  0.0022,
+  0.0008,
+  -0.0015,
+  0.0035,
+  -0.0006,
+  0.0019,
+];
+
+/** Write a results folder for `spec` under `root`; returns the folder path. */
+export async function writeFixture(
+  root: string,
+  spec: Spec,
+  options: FixtureOptions = {},
+): Promise<string> {
+  const profile = options.profile ?? "quick";
+  const seeds = options.seeds ?? [0, 1, 2, 3, 4];
+  const variants = options.variants ?? spec.variants.map((v) => v.name);
+  const dir = join(root, spec.name, profile);
+  const runs: RunRow[] = [];
+  const epochs: EpochRow[] = [];
+  variants.forEach((variant, vi) => {
+    seeds.forEach((seed, si) => {
+      const fixed = options.values?.[variant];
+      const offset = SEED_OFFSETS[si % SEED_OFFSETS.length]!;
+      const testAcc = fixed?.test_acc?.[si] ?? 0.88 + 0.004 * vi + offset;
+      const bestEpoch = fixed?.best_epoch?.[si] ?? 3 + ((vi + si) % 3);
+      const gap = fixed?.gap?.[si] ?? 0.02 + 0.003 * vi - offset / 2;
+      const epochsRun = Math.min(bestEpoch + 3, 6);
+      const valAcc = testAcc + 0.002;
+      const trainAcc = valAcc + gap;
+      const valLoss = fixed?.val_loss?.[si] ?? 0.34 - 0.01 * vi + offset;
+      const common = {
+        experiment: spec.name,
+        variant,
+        seed: String(seed),
+        profile,
+        backend: "wasm",
+        threads: "1",
+      };
+      for (let e = 1; e <= epochsRun; e++) {
+        const distance = Math.abs(e - bestEpoch);
+        epochs.push({
+          ...common,
+          epoch: String(e),
+          train_loss: formatMetric(0.6 - 0.05 * e),
+          train_acc: formatMetric(Math.min(0.99, trainAcc - 0.01 * (epochsRun - e))),
+          val_loss: formatMetric(valLoss + 0.02 * distance * distance),
+          val_acc: formatMetric(valAcc - 0.004 * distance),
+          lr: formatMetric(0.001),
+          seconds: "1.00",
+        });
+      }
+      runs.push({
+        ...common,
+        dataset: options.datasetId ?? spec.dataset.id,
+        split_hash: `split${seed}`,
+        train_examples: "8000",
+        val_examples: "2000",
+        test_examples: "10000",
+        params: String(400_000 + 10_000 * vi),
+        best_epoch: String(bestEpoch),
+        epochs_run: String(epochsRun),
+        final_epoch: String(bestEpoch),
+        train_loss: formatMetric(0.25),
+        train_acc: formatMetric(trainAcc),
+        val_loss: formatMetric(valLoss),
+        val_acc: formatMetric(valAcc),
+        test_loss: formatMetric(valLoss + 0.01),
+        test_acc: formatMetric(testAcc),
+        gap: formatMetric(trainAcc - valAcc),
+        seconds: "12.34",
+      });
+    });
+  });
+  await writeFileAtomic(join(dir, "epochs.csv"), toCsv(epochs, EPOCH_COLUMNS));
+  await writeFileAtomic(join(dir, "runs.csv"), toCsv(runs, RUN_COLUMNS));
+  const meta = {
+    tool: "bnlab",
+    version: "0.1.0",
+    deno: "2.9.6",
+    v8: "14.0.0",
+    typescript: "5.9.2",
+    tfjs: "4.22.0",
+    backend: "wasm",
+    threads: 1,
+    cpu: { arch: "x86_64", os: "linux", cores: 2, model: "Fixture CPU" },
+    experiment: spec.name,
+    specHash: options.specHash ?? specHash(spec),
+    profile,
+    dataset: {
+      requested: spec.dataset.id,
+      id: options.datasetId ?? spec.dataset.id,
+      source: "/usr/share/datasets/fixture",
+      digests: { "t10k-images": "ab".repeat(32), "train-images": "cd".repeat(32) },
+    },
+    command: [
+      "study",
+      "--experiment",
+      spec.name,
+      "--profile",
+      profile,
+      "--seeds",
+      String(seeds.length),
+    ],
+  };
+  await writeFileAtomic(join(dir, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
+  return dir;
+}
+
+/** A fresh temporary folder (under /tmp) removed by the returned function. */
+export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await Deno.makeTempDir({ prefix: "bnlab-report-" });
+  return { path, cleanup: () => Deno.remove(path, { recursive: true }) };
+}
+
+/** Load a real spec from experiments/. */
+export function spec(name: string): Promise<Spec> {
+  return loadSpec(name);
+}
+
+/** Hand-chosen best epochs: pre_bn converges 2 epochs earlier than post_bn, with known spread. */
+export const PLACEMENT_EPOCHS: Record<string, VariantValues> = {
+  pre_bn: { best_epoch: [3, 4, 3, 4, 3] },
+  post_bn: { best_epoch: [5, 5, 6, 5, 6] },
+};

@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { run } from "../../lib/cli/report.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { DEFAULT_ANALYSIS } from "../../lib/report/analyze.ts";
+import { buildReport, type ReportOptions, writeReport } from "../../lib/report/report.ts";
+import { rejectsWith } from "../_assert.ts";
+import { PLACEMENT_EPOCHS, spec, tempDir, writeFixture } from "./_fixture.ts";
+
+const README = "# bnlab\n\nIntro.\n\n<!-- findings:start -->\n<!-- findings:end -->\n\nOutro.\n";
+
+/** A results root with placement (all variants) and enhancements (trained on Fashion-MNIST). */
+async function fixture(root: string): Promise<ReportOptions> {
+  await writeFixture(join(root, "results"), await spec("placement"), { values: PLACEMENT_EPOCHS });
+  await writeFixture(join(root, "results"), await spec("enhancements"), {
+    datasetId: "fashion-mnist",
+    seeds: [0, 1, 2],
+  });
+  await Deno.writeTextFile(join(root, "README.md"), README);
+  return {
+    results: join(root, "results"),
+    profile: "quick",
+    experiments: [],
+    out: join(root, "reports"),
+    readme: join(root, "README.md"),
+    analysis: { ...DEFAULT_ANALYSIS, resamples: 1000 },
+  };
+}
+
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for await (const entry of Deno.readDir(dir)) {
+    files[entry.name] = await Deno.readTextFile(join(dir, entry.name));
+  }
+  return files;
+}
+
+Deno.test("regenerating the report from the same CSVs gives byte-identical files", async () => {
+  const a = await tempDir();
+  const b = await tempDir();
+  try {
+    const first = await writeReport(await fixture(a.path));
+    const second = await writeReport(await fixture(b.path));
+    assert.deepEqual(first.reported, ["enhancements", "placement"]);
+    const x = await snapshot(join(a.path, "reports"));
+    const y = await snapshot(join(b.path, "reports"));
+    assert.deepEqual(Object.keys(x).sort(), [
+      "FINDINGS.md",
+      "enhancements-convergence.svg",
+      "enhancements-curves.svg",
+      "enhancements-gap.svg",
+      "enhancements-test_acc.svg",
+      "enhancements.md",
+      "placement-convergence.svg",
+      "placement-curves.svg",
+      "placement-gap.svg",
+      "placement-test_acc.svg",
+      "placement.md",
+    ]);
+    assert.deepEqual(Object.keys(y).sort(), Object.keys(x).sort());
+    for (const name of Object.keys(x)) {
+      // Paths of the two temporary folders differ; everything else must be identical.
+      assert.equal(y[name]!.replaceAll(b.path, "ROOT"), x[name]!.replaceAll(a.path, "ROOT"), name);
+    }
+    assert.equal(second.written.length, first.written.length);
+  } finally {
+    await a.cleanup();
+    await b.cleanup();
+  }
+});
+
+Deno.test("a second run in the same folder rewrites nothing", async () => {
+  const tmp = await tempDir();
+  try {
+    const options = await fixture(tmp.path);
+    const first = await writeReport(options);
+    const before = await snapshot(join(tmp.path, "reports"));
+    const second = await writeReport(options);
+    assert.deepEqual(second.written, []);
+    assert.equal(second.unchanged.length, first.written.length);
+    assert.deepEqual(await snapshot(join(tmp.path, "reports")), before);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("the report answers each question, cross-checks the seed study and flags another dataset", async () => {
+  const tmp = await tempDir();
+  try {
+    const built = await buildReport(await fixture(tmp.path));
+    const file = (name: string) => built.files.find((f) => f.path.endsWith(name))!.content;
+    const placement = file("placement.md");
+    assert.match(
+      placement,
+      /\*\*Detectable, favours `pre_bn`:\*\* `pre_bn` reached its best validation loss 2\.00 epochs earlier than `post_bn`/,
+    );
+    assert.match(placement, /Holm-adjusted Welch p \(over all 9 comparisons/);
+    assert.match(placement, /!\[[^\]]+\]\(placement-curves\.svg\)/);
+    assert.match(
+      placement,
+      /\| Spec hash \| `[0-9a-f]{64}` \(matches experiments\/placement\.json\) \|/,
+    );
+    const enhancements = file("enhancements.md");
+    assert.match(
+      enhancements,
+      /The spec asks for MNIST, but these results were trained on Fashion-MNIST/,
+    );
+    assert.match(enhancements, /\| `skip` \| Test accuracy \(%\) \| 98\.78 \|/);
+    assert.match(enhancements, /quick profile trains on subsampled data for fewer epochs/);
+    const findings = file("FINDINGS.md");
+    assert.match(findings, /## lenet5: .*\n\nNo results yet for profile quick/);
+    assert.match(findings, /\[Full report\]\(placement\.md\)/);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("the README summary links the reports relative to the README and leaves the rest alone", async () => {
+  const tmp = await tempDir();
+  try {
+    const options = await fixture(tmp.path);
+    await writeReport(options);
+    const readme = await Deno.readTextFile(options.readme!);
+    assert.ok(readme.startsWith("# bnlab\n\nIntro.\n\n<!-- findings:start -->\n"));
+    assert.ok(readme.endsWith("\n<!-- findings:end -->\n\nOutro.\n"));
+    assert.match(readme, /\*\*placement\*\* \(\[report\]\(reports\/placement\.md\)/);
+    assert.match(readme, /\[FINDINGS\.md\]\(reports\/FINDINGS\.md\)/);
+    assert.match(readme, /\*\*se_residual\*\*: No results yet for profile quick/);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("report files of an experiment that lost its results are removed", async () => {
+  const tmp = await tempDir();
+  try {
+    const options = await fixture(tmp.path);
+    await writeReport(options);
+    await Deno.remove(join(tmp.path, "results", "enhancements"), { recursive: true });
+    const outcome = await writeReport(options);
+    assert.equal(outcome.removed.length, 5);
+    assert.deepEqual(
+      Object.keys(await snapshot(options.out)).filter((n) => n.startsWith("enhancements")),
+      [],
+    );
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("a README without markers stops the report before anything is written", async () => {
+  const tmp = await tempDir();
+  try {
+    const options = await fixture(tmp.path);
+    await Deno.writeTextFile(options.readme!, "# bnlab\n");
+    await rejectsWith(() => writeReport(options), UsageError, "<!-- findings:start -->");
+    await rejectsWith(() => Deno.stat(options.out), Deno.errors.NotFound, "");
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("the report command writes the requested experiment into --out", async () => {
+  const tmp = await tempDir();
+  try {
+    const options = await fixture(tmp.path);
+    const argv = [
+      "--results",
+      options.results,
+      "--out",
+      options.out,
+      "-e",
+      "placement",
+      "--no-readme",
+    ];
+    assert.equal(await run(argv), 0);
+    const files = Object.keys(await snapshot(options.out)).sort();
+    assert.deepEqual(files, [
+      "FINDINGS.md",
+      "placement-convergence.svg",
+      "placement-curves.svg",
+      "placement-gap.svg",
+      "placement-test_acc.svg",
+      "placement.md",
+    ]);
+    assert.equal(await Deno.readTextFile(options.readme!), README);
+    await rejectsWith(() => run(["--profile", "huge"]), UsageError, "--profile must be one of");
+    await rejectsWith(() => run(["-e", "nope"]), UsageError, 'Unknown experiment "nope"');
+  } finally {
+    await tmp.cleanup();
+  }
+});

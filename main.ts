@@ -7,6 +7,7 @@
  *
  * @module
  */
+// deno-lint-ignore-file no-console
 import { HarnessError } from "./lib/errors.ts";
 
 const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {

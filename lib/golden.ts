@@ -125,7 +125,9 @@ const HASHED_COLUMNS = RUN_COLUMNS.filter((c) => !TIMING_COLUMNS.includes(c));
 
 /** SHA-256 of `runs` in canonical form: sorted by (variant, seed), timing columns dropped. */
 export function runsHash(runs: readonly RunRow[]): string {
-  const rows = [...runs].sort(compareRuns).map((r) => Object.fromEntries(HASHED_COLUMNS.map((c) => [c, r[c]])));
+  const rows = [...runs].sort(compareRuns).map((r) =>
+    Object.fromEntries(HASHED_COLUMNS.map((c) => [c, r[c]]))
+  );
   return sha256Hex(toCsv(rows, HASHED_COLUMNS));
 }
 
@@ -142,7 +144,9 @@ export function summaryHash(summary: GoldenSummary): string {
 
 /** Build the golden summary of stored runs. Throws `GoldenError` for an empty study. */
 export function summarize(runs: readonly RunRow[], meta: StudyMeta): GoldenSummary {
-  if (runs.length === 0) throw new GoldenError(`No runs of ${meta.experiment}/${meta.profile} to summarise.`);
+  if (runs.length === 0) {
+    throw new GoldenError(`No runs of ${meta.experiment}/${meta.profile} to summarise.`);
+  }
   const sorted = [...runs].sort(compareRuns);
   const variants: GoldenSummary["variants"] = {};
   for (const name of [...new Set(sorted.map((r) => r.variant))]) {
@@ -163,18 +167,24 @@ export function summarize(runs: readonly RunRow[], meta: StudyMeta): GoldenSumma
     dataset: { id: meta.dataset.id, digests: meta.dataset.digests },
     splits,
     variants,
-    runs: sorted.map((r) => ({
-      variant: r.variant,
-      seed: Number(r.seed),
-      row: rowHash(r),
-      ...Object.fromEntries(RUN_METRICS.map((m) => [m, sig6(Number(r[m]))])),
-    }) as GoldenRun),
+    runs: sorted.map((r) =>
+      ({
+        variant: r.variant,
+        seed: Number(r.seed),
+        row: rowHash(r),
+        ...Object.fromEntries(RUN_METRICS.map((m) => [m, sig6(Number(r[m]))])),
+      }) as GoldenRun
+    ),
   };
 }
 
 /** The golden file of `summary` (with hashes) as pretty JSON, keys sorted. */
 export function goldenText(summary: GoldenSummary, runs: readonly RunRow[]): string {
-  const file: GoldenFile = { ...summary, runsSha256: runsHash(runs), summarySha256: summaryHash(summary) };
+  const file: GoldenFile = {
+    ...summary,
+    runsSha256: runsHash(runs),
+    summarySha256: summaryHash(summary),
+  };
   return JSON.stringify(sortKeys(file), null, 2) + "\n";
 }
 
@@ -203,7 +213,9 @@ export async function readGolden(path: string): Promise<GoldenFile> {
     text = await Deno.readTextFile(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
-      throw new GoldenError(`There is no golden file ${path}; bless one with \`deno task study ... --bless\`.`);
+      throw new GoldenError(
+        `There is no golden file ${path}; bless one with \`deno task study ... --bless\`.`,
+      );
     }
     throw err;
   }
@@ -213,16 +225,34 @@ export async function readGolden(path: string): Promise<GoldenFile> {
   } catch (err) {
     throw new GoldenError(`Golden file ${path} is not valid JSON (${(err as Error).message}).`);
   }
-  const missing = ["format", "experiment", "profile", "seeds", "environment", "variants", "runs", "runsSha256", "summarySha256"]
+  const missing = [
+    "format",
+    "experiment",
+    "profile",
+    "seeds",
+    "environment",
+    "variants",
+    "runs",
+    "runsSha256",
+    "summarySha256",
+  ]
     .filter((k) => !(k in (file ?? {})));
-  if (typeof file !== "object" || file === null || missing.length > 0 || file.format !== GOLDEN_FORMAT) {
-    throw new GoldenError(`Golden file ${path} is malformed (missing ${missing.join(", ") || "format"}).`);
+  if (
+    typeof file !== "object" || file === null || missing.length > 0 || file.format !== GOLDEN_FORMAT
+  ) {
+    throw new GoldenError(
+      `Golden file ${path} is malformed (missing ${missing.join(", ") || "format"}).`,
+    );
   }
   const actual = summaryHash(file);
   if (actual !== file.summarySha256) {
     throw new GoldenError(
-      `Golden file ${path} does not match its own hash (content ${actual.slice(0, 12)}…, recorded ` +
-        `${String(file.summarySha256).slice(0, 12)}…): it was edited by hand. Re-bless it from results.`,
+      `Golden file ${path} does not match its own hash (content ${
+        actual.slice(0, 12)
+      }…, recorded ` +
+        `${
+          String(file.summarySha256).slice(0, 12)
+        }…): it was edited by hand. Re-bless it from results.`,
     );
   }
   return file;
@@ -233,14 +263,19 @@ function summariseMetric(values: number[]): MetricSummary {
   return { n: d.n, mean: sig6(d.mean), sd: sig6(d.sd), min: sig6(d.min), max: sig6(d.max) };
 }
 
-function compareRuns(a: { variant: string; seed: string | number }, b: { variant: string; seed: string | number }) {
+function compareRuns(
+  a: { variant: string; seed: string | number },
+  b: { variant: string; seed: string | number },
+) {
   return a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : Number(a.seed) - Number(b.seed);
 }
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }

@@ -151,7 +151,10 @@ const SpecSchema = z.strictObject({
   }),
   model: z.strictObject({
     init: z.enum(["glorot_uniform", "torch_default"]),
-    batchNorm: z.strictObject({ momentum: z.number().gt(0).max(1), epsilon: z.number().positive() }),
+    batchNorm: z.strictObject({
+      momentum: z.number().gt(0).max(1),
+      epsilon: z.number().positive(),
+    }),
   }),
   training: TrainingSchema,
   evaluation: EvaluationSchema,
@@ -205,7 +208,9 @@ export interface RunConfig {
 export function parseSpec(json: unknown, source: string): Spec {
   const result = SpecSchema.safeParse(json);
   if (!result.success) {
-    const problems = result.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    const problems = result.error.issues.slice(0, 5).map((i) =>
+      `${i.path.join(".") || "(root)"}: ${i.message}`
+    );
     throw new UsageError(`Malformed experiment spec ${source}: ${problems.join("; ")}.`);
   }
   const spec = result.data;
@@ -245,7 +250,9 @@ export async function loadSpec(name: string, dir = "experiments"): Promise<Spec>
   }
   const spec = parseSpec(json, path);
   if (spec.name !== name) {
-    throw new UsageError(`Malformed experiment spec ${path}: its name is "${spec.name}", not "${name}".`);
+    throw new UsageError(
+      `Malformed experiment spec ${path}: its name is "${spec.name}", not "${name}".`,
+    );
   }
   return spec;
 }
@@ -272,7 +279,9 @@ export function resolveRun(spec: Spec, variant: string, profile: ProfileName): R
   const v = spec.variants.find((x) => x.name === variant);
   if (!v) {
     throw new UsageError(
-      `Experiment ${spec.name} has no variant "${variant}"; variants: ${spec.variants.map((x) => x.name).join(", ")}.`,
+      `Experiment ${spec.name} has no variant "${variant}"; variants: ${
+        spec.variants.map((x) => x.name).join(", ")
+      }.`,
     );
   }
   const p = spec.profiles[profile];
@@ -284,7 +293,11 @@ export function resolveRun(spec: Spec, variant: string, profile: ProfileName): R
     variant,
     profile,
     dataset: spec.dataset,
-    split: { kind: spec.split.kind, validation: spec.split.validation, ...(p.pool ? { pool: p.pool } : {}) },
+    split: {
+      kind: spec.split.kind,
+      validation: spec.split.validation,
+      ...(p.pool ? { pool: p.pool } : {}),
+    },
     ...(p.test ? { testCount: p.test } : {}),
     layers: v.layers,
     model: spec.model,

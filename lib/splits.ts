@@ -131,7 +131,11 @@ export function splitHash(split: Split): string {
 }
 
 /** Number of examples of each class among `indices`. */
-export function classCounts(labels: Uint8Array, indices: ArrayLike<number>, classes = 10): number[] {
+export function classCounts(
+  labels: Uint8Array,
+  indices: ArrayLike<number>,
+  classes = 10,
+): number[] {
   const counts = new Array<number>(classes).fill(0);
   for (let i = 0; i < indices.length; i++) counts[labels[indices[i]!]!]!++;
   return counts;

@@ -59,16 +59,27 @@ export function restrictToGolden(golden: GoldenFile, runs: readonly RunRow[]): R
 }
 
 /** Hash comparison of `results` with `golden` (integrity, or exact reproduction). */
-export function checkExact(golden: GoldenFile, results: StudyResults, kind: CheckKind): CheckResult {
+export function checkExact(
+  golden: GoldenFile,
+  results: StudyResults,
+  kind: CheckKind,
+): CheckResult {
   const study = `${golden.experiment}/${golden.profile}`;
   const runs = restrictToGolden(golden, results.runs);
   const summary = summarize(runs, { ...results.meta, specHash: results.meta.specHash });
   const sHash = summaryHash(summary);
   const rHash = runsHash(runs);
   const pass = sHash === golden.summarySha256 && rHash === golden.runsSha256;
-  const detail = `${runs.length} runs; summary ${short(sHash)} vs golden ${short(golden.summarySha256)}, ` +
+  const detail =
+    `${runs.length} runs; summary ${short(sHash)} vs golden ${short(golden.summarySha256)}, ` +
     `runs ${short(rHash)} vs golden ${short(golden.runsSha256)}`;
-  return { kind, study, pass, detail, diff: pass ? [] : diffRuns(golden, runs, summary.specHash, golden.specHash) };
+  return {
+    kind,
+    study,
+    pass,
+    detail,
+    diff: pass ? [] : diffRuns(golden, runs, summary.specHash, golden.specHash),
+  };
 }
 
 /** Statistical comparison of retrained `results` with `golden` (another environment). */
@@ -84,7 +95,9 @@ export function checkStatistical(golden: GoldenFile, results: StudyResults): Che
     const { lower, upper } = tolerance(goldenValues, summary.test_acc.mean, testSize);
     const mean = fresh.reduce((a, b) => a + b, 0) / Math.max(1, fresh.length);
     const ok = fresh.length === goldenValues.length && mean >= lower && mean <= upper;
-    const line = `${variant} test_acc mean ${mean.toFixed(4)} (n=${fresh.length}) in [${lower.toFixed(4)}, ${upper.toFixed(4)}]`;
+    const line = `${variant} test_acc mean ${mean.toFixed(4)} (n=${fresh.length}) in [${
+      lower.toFixed(4)
+    }, ${upper.toFixed(4)}]`;
     lines.push(line);
     if (!ok) diff.push(`${line}: no (golden mean ${summary.test_acc.mean})`);
   }
@@ -92,7 +105,10 @@ export function checkStatistical(golden: GoldenFile, results: StudyResults): Che
     kind: "reproduction (statistical)",
     study,
     pass: diff.length === 0,
-    detail: `environment differs (${describe(golden)} vs ${results.meta.backend}/${results.meta.threads}t); ` +
+    detail:
+      `environment differs (${
+        describe(golden)
+      } vs ${results.meta.backend}/${results.meta.threads}t); ` +
       lines.length + " variants compared",
     diff,
   };
@@ -110,15 +126,26 @@ export function checkReproduction(golden: GoldenFile, results: StudyResults): Ch
  * The statistical tolerance of a variant's mean test accuracy: the seeded 95%
  * BCa bootstrap interval of the golden runs' mean widened by 3·√(p(1−p)/n_test).
  */
-export function tolerance(values: number[], mean: number, testSize: number): { lower: number; upper: number } {
+export function tolerance(
+  values: number[],
+  mean: number,
+  testSize: number,
+): { lower: number; upper: number } {
   const ci = bootstrapMean(values, { seed: 0 });
   const margin = 3 * Math.sqrt((mean * (1 - mean)) / testSize);
   return { lower: ci.lower - margin, upper: ci.upper + margin };
 }
 
-function diffRuns(golden: GoldenFile, runs: readonly RunRow[], specHash: string, goldenSpec: string): string[] {
+function diffRuns(
+  golden: GoldenFile,
+  runs: readonly RunRow[],
+  specHash: string,
+  goldenSpec: string,
+): string[] {
   const diff: string[] = [];
-  if (specHash !== goldenSpec) diff.push(`spec hash ${short(specHash)} vs golden ${short(goldenSpec)}`);
+  if (specHash !== goldenSpec) {
+    diff.push(`spec hash ${short(specHash)} vs golden ${short(goldenSpec)}`);
+  }
   const byKey = new Map(runs.map((r) => [`${r.variant}#${r.seed}`, r]));
   for (const g of golden.runs) {
     const row = byKey.get(`${g.variant}#${g.seed}`);
@@ -129,12 +156,21 @@ function diffRuns(golden: GoldenFile, runs: readonly RunRow[], specHash: string,
     byKey.delete(`${g.variant}#${g.seed}`);
     const changed = RUN_METRICS.filter((m) => sig6(Number(row[m])) !== g[m as keyof GoldenRun]);
     if (changed.length > 0) {
-      diff.push(`${g.variant} seed ${g.seed}: ` + changed.map((m) => `${m} ${row[m]} vs golden ${g[m as keyof GoldenRun]}`).join(", "));
+      diff.push(
+        `${g.variant} seed ${g.seed}: ` +
+          changed.map((m) => `${m} ${row[m]} vs golden ${g[m as keyof GoldenRun]}`).join(", "),
+      );
     } else if (rowHash(row) !== g.row) {
-      diff.push(`${g.variant} seed ${g.seed}: row differs below 6 significant digits or in a provenance column (row hash ${rowHash(row)} vs golden ${g.row})`);
+      diff.push(
+        `${g.variant} seed ${g.seed}: row differs below 6 significant digits or in a provenance column (row hash ${
+          rowHash(row)
+        } vs golden ${g.row})`,
+      );
     }
   }
-  for (const key of byKey.keys()) diff.push(`${key.replace("#", " seed ")}: not in the golden file`);
+  for (const key of byKey.keys()) {
+    diff.push(`${key.replace("#", " seed ")}: not in the golden file`);
+  }
   return diff.slice(0, 20);
 }
 

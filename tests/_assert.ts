@@ -14,7 +14,10 @@ export async function rejectsWith<E extends Error>(
   try {
     await fn();
   } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${(err as Error)?.name}: ${(err as Error)?.message}`);
+    assert.ok(
+      err instanceof type,
+      `expected ${type.name}, got ${(err as Error)?.name}: ${(err as Error)?.message}`,
+    );
     assert.ok(err.message.includes(text), `message lacks "${text}": ${err.message}`);
     return err;
   }
@@ -22,11 +25,18 @@ export async function rejectsWith<E extends Error>(
 }
 
 /** Assert that `fn` throws an instance of `type` whose message contains `text`; returns the error. */
-export function throwsWith<E extends Error>(fn: () => unknown, type: new (...args: never[]) => E, text: string): E {
+export function throwsWith<E extends Error>(
+  fn: () => unknown,
+  type: new (...args: never[]) => E,
+  text: string,
+): E {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${(err as Error)?.name}: ${(err as Error)?.message}`);
+    assert.ok(
+      err instanceof type,
+      `expected ${type.name}, got ${(err as Error)?.name}: ${(err as Error)?.message}`,
+    );
     assert.ok(err.message.includes(text), `message lacks "${text}": ${err.message}`);
     return err;
   }

@@ -16,7 +16,12 @@ Deno.test("rngAt() streams are reproducible and independent of creation order", 
 Deno.test("Rng matches xoshiro128** reference output", () => {
   // Reference: xoshiro128starstar.c (Blackman & Vigna) from state {1, 2, 3, 4}.
   const rng = new Rng(new Uint32Array([1, 2, 3, 4]));
-  assert.deepEqual(Array.from({ length: 4 }, () => rng.nextUint32()), [11520, 0, 5927040, 70819200]);
+  assert.deepEqual(Array.from({ length: 4 }, () => rng.nextUint32()), [
+    11520,
+    0,
+    5927040,
+    70819200,
+  ]);
 });
 
 Deno.test("streamState() differs between paths and between seeds", () => {
@@ -42,12 +47,18 @@ Deno.test("Rng.nextInt() stays in range and Rng.shuffle() permutes", () => {
 });
 
 Deno.test("Rng.fillDropoutMask() keeps a binomially plausible share and scales by 1/(1 - rate)", () => {
-  fc.assert(fc.property(fc.double({ min: 0.05, max: 0.9, noNaN: true }), fc.integer(), (rate, seed) => {
-    const n = 20000;
-    const mask = rngAt(seed, "mask").fillDropoutMask(new Float32Array(n), rate);
-    const kept = mask.filter((v) => v !== 0);
-    const sd = Math.sqrt(n * rate * (1 - rate));
-    assert.ok(Math.abs(n - kept.length - n * rate) < 5 * sd, `dropped ${n - kept.length} of ${n} at rate ${rate}`);
-    assert.ok(kept.every((v) => v === Math.fround(1 / (1 - rate))));
-  }), { numRuns: 30 });
+  fc.assert(
+    fc.property(fc.double({ min: 0.05, max: 0.9, noNaN: true }), fc.integer(), (rate, seed) => {
+      const n = 20000;
+      const mask = rngAt(seed, "mask").fillDropoutMask(new Float32Array(n), rate);
+      const kept = mask.filter((v) => v !== 0);
+      const sd = Math.sqrt(n * rate * (1 - rate));
+      assert.ok(
+        Math.abs(n - kept.length - n * rate) < 5 * sd,
+        `dropped ${n - kept.length} of ${n} at rate ${rate}`,
+      );
+      assert.ok(kept.every((v) => v === Math.fround(1 / (1 - rate))));
+    }),
+    { numRuns: 30 },
+  );
 });

@@ -79,7 +79,8 @@ export async function initBackend(
         ...base,
         name: "wasm",
         threads: 1,
-        notice: `native kernels unavailable (${native.short}); training on wasm, about 3x slower.`,
+        notice:
+          `native kernels unavailable (${native.short}); training on wasm, several times slower.`,
       };
     }
   }

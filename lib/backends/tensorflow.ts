@@ -33,7 +33,9 @@ export async function initTensorflow(): Promise<string> {
     } catch (err) {
       if (err instanceof Deno.errors.NotCapable) {
         throw new BackendError(
-          `${name} could not load under the task's permissions (${firstLine(err)}); the tfjs-node ` +
+          `${name} could not load under the task's permissions (${
+            firstLine(err)
+          }); the tfjs-node ` +
             `packages read environment variables and files of their own. Run it with broader ` +
             `permissions, e.g. \`deno run -A main.ts study --backend tensorflow ...\`, or use ` +
             `--backend native or --backend wasm.`,

@@ -38,7 +38,11 @@ export interface Measurement {
 /** Measure training throughput of `config`'s model on the active backend. */
 export function measureTraining(config: RunConfig, options: MeasureOptions = {}): Measurement {
   const { batch = 128, warmup = 3, steps = 12, repeats = 3 } = options;
-  const model = buildModel(config.layers, { ...config.model, classes: 10 }, (p) => rngAt(0, "bench", p));
+  const model = buildModel(
+    config.layers,
+    { ...config.model, classes: 10 },
+    (p) => rngAt(0, "bench", p),
+  );
   const optimizer = createOptimizer(config.train);
   const rng = rngAt(0, "bench-data");
   const images = Float32Array.from({ length: batch * 784 }, () => rng.nextFloat());

@@ -27,7 +27,15 @@ export async function runPeer(
   let output: Deno.CommandOutput;
   try {
     output = await new Deno.Command(python, {
-      args: [script, "--threads", String(threads), "--batches", String(batches), "--arch", ...archs],
+      args: [
+        script,
+        "--threads",
+        String(threads),
+        "--batches",
+        String(batches),
+        "--arch",
+        ...archs,
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -36,8 +44,12 @@ export async function runPeer(
   }
   if (!output.success) {
     const stderr = new TextDecoder().decode(output.stderr).trim().split("\n").pop() ?? "";
-    return { missing: `the peer failed: ${stderr} (install torch with \`apt-get install python3-torch\`)` };
+    return {
+      missing: `the peer failed: ${stderr} (install torch with \`apt-get install python3-torch\`)`,
+    };
   }
-  const lines = new TextDecoder().decode(output.stdout).split("\n").filter((l) => l.startsWith("{"));
+  const lines = new TextDecoder().decode(output.stdout).split("\n").filter((l) =>
+    l.startsWith("{")
+  );
   return { results: lines.map((l) => JSON.parse(l) as PeerResult) };
 }

@@ -7,7 +7,7 @@
 /// <reference lib="deno.worker" />
 import { type BackendChoice, initBackend } from "../backends/select.ts";
 import type { RunConfig } from "../spec.ts";
-import { measureTraining, type MeasureOptions } from "./measure.ts";
+import { type MeasureOptions, measureTraining } from "./measure.ts";
 
 /** Main → worker: measure `config` after starting `backend`. */
 export interface BenchRequest {

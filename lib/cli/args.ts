@@ -73,7 +73,9 @@ export function intOption(
 /** A comma-separated list of integer seeds. Throws `UsageError` for non-numeric or repeated seeds. */
 export function seedListOption(value: string): number[] {
   const seeds = listOption(value).map((s) => intOption("seed-list", s, 0, { min: 0 }));
-  if (seeds.length === 0) throw new UsageError(`--seed-list needs at least one seed, got "${value}".`);
+  if (seeds.length === 0) {
+    throw new UsageError(`--seed-list needs at least one seed, got "${value}".`);
+  }
   if (new Set(seeds).size !== seeds.length) {
     throw new UsageError(`--seed-list repeats a seed: "${value}".`);
   }
@@ -88,6 +90,8 @@ export function choiceOption<T extends string>(
   fallback: T,
 ): T {
   if (value === undefined) return fallback;
-  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) {
+    return value as T;
+  }
   throw new UsageError(`--${name} must be one of ${allowed.join(", ")}, got "${String(value)}".`);
 }

@@ -56,7 +56,9 @@ export async function run(argv: string[]): Promise<number> {
   const known = spec.variants.map((v) => v.name);
   const archs = listOption(values.arch);
   const unknown = archs.find((a) => !known.includes(a));
-  if (unknown) throw new UsageError(`Unknown architecture "${unknown}"; known: ${known.join(", ")}.`);
+  if (unknown) {
+    throw new UsageError(`Unknown architecture "${unknown}"; known: ${known.join(", ")}.`);
+  }
   const backend = choiceOption("backend", values.backend, BACKEND_CHOICES, "auto");
   const cores = navigator.hardwareConcurrency;
   const workers = intOption("workers", values.workers, 1, { max: 64 });
@@ -70,9 +72,13 @@ export async function run(argv: string[]): Promise<number> {
   const info = workers === 1 ? await initBackend(backend, { threads }) : undefined;
   const rows: Row[] = [];
   for (const config of configs) {
-    const m = info ? measureTraining(config, options) : await measureOnWorkers(config, backend, threads, workers, options);
+    const m = info
+      ? measureTraining(config, options)
+      : await measureOnWorkers(config, backend, threads, workers, options);
     rows.push({ arch: config.variant, m });
-    if (!values.json) console.error(`bench: ${config.variant} ${m.imagesPerSecond.toFixed(1)} images/s`);
+    if (!values.json) {
+      console.error(`bench: ${config.variant} ${m.imagesPerSecond.toFixed(1)} images/s`);
+    }
   }
   let peer: PeerResult[] | undefined;
   let peerNote: string | undefined;
@@ -83,7 +89,13 @@ export async function run(argv: string[]): Promise<number> {
     else peerNote = outcome.missing;
   }
   const name = info?.name ?? backend;
-  print(rows, { backend: name, threads, workers, library: info?.library, json: values.json === true }, peer);
+  print(rows, {
+    backend: name,
+    threads,
+    workers,
+    library: info?.library,
+    json: values.json === true,
+  }, peer);
   if (peerNote) console.error(`bench: PyTorch peer not run: ${peerNote}`);
   return 0;
 }
@@ -95,7 +107,13 @@ interface Row {
 
 function print(
   rows: Row[],
-  ctx: { backend: string; threads: number; workers: number; library?: string | undefined; json: boolean },
+  ctx: {
+    backend: string;
+    threads: number;
+    workers: number;
+    library?: string | undefined;
+    json: boolean;
+  },
   peer: PeerResult[] | undefined,
 ): void {
   const peerOf = (arch: string) => peer?.find((p) => p.arch === arch)?.images_per_s;
@@ -120,13 +138,21 @@ function print(
     `backend ${ctx.backend}${lib}, ${ctx.workers} worker(s) x ${ctx.threads} thread(s), batch 128, ` +
       `Deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores`,
   );
-  const header = peer ? "| arch | images/s | PyTorch images/s | ratio | RSS MiB |" : "| arch | images/s | RSS MiB |";
+  const header = peer
+    ? "| arch | images/s | PyTorch images/s | ratio | RSS MiB |"
+    : "| arch | images/s | RSS MiB |";
   console.log(header);
   console.log(header.replace(/[^|]+/g, "---"));
   for (const { arch, m } of rows) {
     const p = peerOf(arch);
     const cells = peer
-      ? [arch, m.imagesPerSecond.toFixed(1), p?.toFixed(1) ?? "-", p ? (m.imagesPerSecond / p).toFixed(2) : "-", m.rssMiB.toFixed(0)]
+      ? [
+        arch,
+        m.imagesPerSecond.toFixed(1),
+        p?.toFixed(1) ?? "-",
+        p ? (m.imagesPerSecond / p).toFixed(2) : "-",
+        m.rssMiB.toFixed(0),
+      ]
       : [arch, m.imagesPerSecond.toFixed(1), m.rssMiB.toFixed(0)];
     console.log(`| ${cells.join(" | ")} |`);
   }
@@ -140,21 +166,29 @@ async function measureOnWorkers(
   workers: number,
   options: { steps: number; repeats: number },
 ): Promise<Measurement> {
-  const results = await Promise.all(Array.from({ length: workers }, () =>
-    new Promise<Measurement>((resolve, reject) => {
-      const worker = new Worker(new URL("../bench/worker.ts", import.meta.url).href, { type: "module" });
-      worker.onmessage = (e) => {
-        worker.terminate();
-        e.data.ok ? resolve(e.data.result) : reject(new Error(`bench worker failed: ${e.data.message}`));
-      };
-      worker.onerror = (e) => {
-        e.preventDefault();
-        worker.terminate();
-        reject(new Error(`bench worker crashed: ${e.message}`));
-      };
-      worker.postMessage({ backend, threads, config, options } satisfies BenchRequest);
-    })));
-  const samples = results[0]!.samples.map((_, i) => results.reduce((s, r) => s + (r.samples[i] ?? 0), 0));
+  const results = await Promise.all(
+    Array.from({ length: workers }, () =>
+      new Promise<Measurement>((resolve, reject) => {
+        const worker = new Worker(new URL("../bench/worker.ts", import.meta.url).href, {
+          type: "module",
+        });
+        worker.onmessage = (e) => {
+          worker.terminate();
+          e.data.ok
+            ? resolve(e.data.result)
+            : reject(new Error(`bench worker failed: ${e.data.message}`));
+        };
+        worker.onerror = (e) => {
+          e.preventDefault();
+          worker.terminate();
+          reject(new Error(`bench worker crashed: ${e.message}`));
+        };
+        worker.postMessage({ backend, threads, config, options } satisfies BenchRequest);
+      })),
+  );
+  const samples = results[0]!.samples.map((_, i) =>
+    results.reduce((s, r) => s + (r.samples[i] ?? 0), 0)
+  );
   return {
     imagesPerSecond: median(samples),
     samples,

@@ -7,13 +7,20 @@
 // deno-lint-ignore-file no-console
 import { join } from "node:path";
 import { BACKEND_CHOICES, initBackend } from "../backends/select.ts";
-import { ResultsError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { loadModel } from "../models/io.ts";
 import { listSpecs, loadSpec, PROFILES, resolveRun, type Spec } from "../spec.ts";
-import { type DatasetRef, openDataset, resolveDataset } from "../study/datasets.ts";
+import { resolveDataset } from "../study/datasets.ts";
 import { runStudy, type StudyOptions } from "../study/study.ts";
 import { evaluate } from "../train/loop.ts";
-import { choiceOption, intOption, listOption, parseCommand, seedListOption, stringOption } from "./args.ts";
+import {
+  choiceOption,
+  intOption,
+  listOption,
+  parseCommand,
+  seedListOption,
+  stringOption,
+} from "./args.ts";
 
 const USAGE = `Usage: deno task study [options]
 
@@ -122,25 +129,27 @@ async function checkWritable(dir: string): Promise<void> {
     await Deno.writeTextFile(probe, "");
     await Deno.remove(probe);
   } catch (err) {
-    throw new UsageError(`Cannot write to the output folder ${dir} (${(err as Error).message.split("\n")[0]}).`);
+    throw new UsageError(
+      `Cannot write to the output folder ${dir} (${(err as Error).message.split("\n")[0]}).`,
+    );
   }
 }
 
 async function evaluateSaved(path: string, values: Record<string, unknown>): Promise<number> {
-  const backend = await initBackend(choiceOption("backend", values.backend, BACKEND_CHOICES, "auto"), {
-    threads: intOption("threads", values.threads, 1, { max: 256 }),
-  });
+  const backend = await initBackend(
+    choiceOption("backend", values.backend, BACKEND_CHOICES, "auto"),
+    {
+      threads: intOption("threads", values.threads, 1, { max: 256 }),
+    },
+  );
   const { model, info } = await loadModel(path);
   try {
     const spec = await loadSpec(info.experiment);
     const dataDir = stringOption(values["data-dir"]);
-    const ref: DatasetRef = info.dataset === "synthetic"
-      ? { kind: "synthetic", options: {}, requested: spec.dataset.id }
-      : (await resolveDataset(spec, dataDir ? { dataDir } : {})).ref;
-    if (ref.kind === "files" && ref.id !== info.dataset) {
-      throw new ResultsError(`The model was trained on ${info.dataset}, but only ${ref.id} is available here.`);
-    }
-    const dataset = await openDataset(ref);
+    const { dataset } = await resolveDataset(spec, {
+      ...(dataDir ? { dataDir } : {}),
+      ...(info.dataset === "synthetic" ? { synthetic: {} } : { force: info.dataset }),
+    });
     const config = resolveRun(spec, info.variant, "full");
     const all = Uint32Array.from({ length: dataset.test.count }, (_, i) => i);
     const result = evaluate(model, dataset.test.images, dataset.test.labels, all, config.eval);

@@ -53,7 +53,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const experiments = listOption(values.experiment);
   for (const name of experiments) await loadSpec(name);
-  const profile = values.profile === undefined ? undefined : choiceOption("profile", values.profile, PROFILES, "quick");
+  const profile = values.profile === undefined
+    ? undefined
+    : choiceOption("profile", values.profile, PROFILES, "quick");
   const goldens = await goldenFiles(experiments, profile);
   if (goldens.length === 0) throw new UsageError("No golden file matches; see golden/.");
   const options: VerifyOptions = {
@@ -89,14 +91,23 @@ export interface VerifyOptions {
  * Every check of one golden file: integrity of stored results (when present,
  * required for non-smoke profiles), and reproduction when asked or smoke.
  */
-export async function verifyGolden(golden: GoldenFile, options: VerifyOptions): Promise<CheckResult[]> {
+export async function verifyGolden(
+  golden: GoldenFile,
+  options: VerifyOptions,
+): Promise<CheckResult[]> {
   const study = `${golden.experiment}/${golden.profile}`;
   const checks: CheckResult[] = [];
   const stored = join(options.results, golden.experiment, golden.profile);
   const storedResults = await readStudy(stored);
   if (storedResults) checks.push(checkExact(golden, storedResults, "integrity"));
   else if (golden.profile !== "smoke") {
-    checks.push({ kind: "integrity", study, pass: false, detail: `no stored results in ${stored}`, diff: [] });
+    checks.push({
+      kind: "integrity",
+      study,
+      pass: false,
+      detail: `no stored results in ${stored}`,
+      diff: [],
+    });
   }
   if (options.rerun || golden.profile === "smoke") {
     checks.push(checkReproduction(golden, await retrain(golden, options)));
@@ -127,7 +138,9 @@ async function retrain(golden: GoldenFile, options: VerifyOptions): Promise<Stud
       quiet: true,
     }, ["verify", "--rerun"]);
     const fresh = await readStudy(join(out, golden.experiment, golden.profile));
-    if (!fresh) throw new GoldenError(`Retraining ${golden.experiment}/${golden.profile} stored no results.`);
+    if (!fresh) {
+      throw new GoldenError(`Retraining ${golden.experiment}/${golden.profile} stored no results.`);
+    }
     return fresh;
   } finally {
     await Deno.remove(out, { recursive: true }).catch(() => {});

@@ -73,7 +73,7 @@ export async function findDataset(
 ): Promise<string | undefined> {
   const env = options.env ?? safeEnv;
   for (const [dir, explicit] of candidateDirs(info, options, env)) {
-    const missing = await missingFiles(info, dir);
+    const missing = await missingFiles(info, dir, explicit);
     if (missing.length === 0) return dir;
     if (explicit) {
       throw new DataError(
@@ -93,7 +93,11 @@ export async function loadDataset(info: DatasetInfo, options: LoadOptions = {}):
   const env = options.env ?? safeEnv;
   let dir = await findDataset(info, options);
   if (dir === undefined && (options.download ?? true)) {
-    dir = await downloadDataset(info, join(options.cacheRoot ?? defaultCacheRoot(env), info.id), options);
+    dir = await downloadDataset(
+      info,
+      join(options.cacheRoot ?? defaultCacheRoot(env), info.id),
+      options,
+    );
   }
   if (dir === undefined) {
     const looked = candidateDirs(info, options, env).map(([d]) => d);
@@ -108,7 +112,11 @@ export async function loadDataset(info: DatasetInfo, options: LoadOptions = {}):
     const raw = await Deno.readFile(path);
     const content = inflateIfGzip(raw, path);
     const rank = role.endsWith("Images") ? 3 : 1;
-    const idx = parseIdx(content, path, rank === 3 ? { rank, innerDims: [IMAGE_SIZE, IMAGE_SIZE] } : { rank });
+    const idx = parseIdx(
+      content,
+      path,
+      rank === 3 ? { rank, innerDims: [IMAGE_SIZE, IMAGE_SIZE] } : { rank },
+    );
     digests[role] = verifyDigest(info, role, path, raw, content);
     files[role] = idx.data;
   }
@@ -136,7 +144,11 @@ function candidateDirs(
   return dirs;
 }
 
-async function missingFiles(info: DatasetInfo, dir: string): Promise<string[]> {
+/**
+ * Names of the dataset's files absent from `dir`. A folder Deno may not read
+ * counts as empty, unless the user named it (then the error says why).
+ */
+async function missingFiles(info: DatasetInfo, dir: string, explicit: boolean): Promise<string[]> {
   const missing: string[] = [];
   for (const role of FILE_ROLES) {
     const name = info.files[role].name;
@@ -144,6 +156,7 @@ async function missingFiles(info: DatasetInfo, dir: string): Promise<string[]> {
       if (!(await exists(join(dir, name)))) missing.push(name);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotCapable)) throw err;
+      if (!explicit) return FILE_ROLES.map((r) => info.files[r].name);
       throw new DataError(
         `Cannot look for ${info.title} in ${dir}: the tasks may read only the project folder, ` +
           `the user cache and /usr/share/datasets (least privilege). Put the four files in ` +
@@ -176,12 +189,19 @@ function verifyDigest(
   );
 }
 
-function makePart(info: DatasetInfo, part: "train" | "test", images: Uint8Array, labels: Uint8Array): DataPart {
+function makePart(
+  info: DatasetInfo,
+  part: "train" | "test",
+  images: Uint8Array,
+  labels: Uint8Array,
+): DataPart {
   const count = labels.length;
   const expected = info.files[part === "train" ? "trainLabels" : "testLabels"].count;
   if (images.length !== count * IMAGE_SIZE * IMAGE_SIZE || count !== expected) {
     throw new DataError(
-      `${info.title} ${part} files disagree: ${images.length / (IMAGE_SIZE * IMAGE_SIZE)} images, ` +
+      `${info.title} ${part} files disagree: ${
+        images.length / (IMAGE_SIZE * IMAGE_SIZE)
+      } images, ` +
         `${count} labels, expected ${expected} of each. Delete the files and fetch them again.`,
     );
   }

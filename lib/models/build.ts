@@ -90,7 +90,10 @@ export function buildModel(
         `end the layer list with {"type": "dense", "units": ${options.classes}}.`,
     );
   }
-  const params = [...env.params.filter((p) => p.trainable), ...env.params.filter((p) => !p.trainable)];
+  const params = [
+    ...env.params.filter((p) => p.trainable),
+    ...env.params.filter((p) => !p.trainable),
+  ];
   const trainable = params.filter((p) => p.trainable).map((p) => p.variable);
   const decayed = params.filter((p) => p.l2 > 0);
   return {
@@ -177,29 +180,63 @@ function spatial(shape: Shape, path: string): [number, number, number] {
   return shape as [number, number, number];
 }
 
-function addParam(env: Env, name: string, shape: number[], values: Float32Array, trainable = true, l2 = 0): tf.Variable {
+function addParam(
+  env: Env,
+  name: string,
+  shape: number[],
+  values: Float32Array,
+  trainable = true,
+  l2 = 0,
+): tf.Variable {
   const variable = tf.variable(tf.tensor(values, shape, "float32"), trainable);
   env.params.push({ name, variable, trainable, l2 });
   return variable;
 }
 
-function convLayer(layer: Extract<Layer, { type: "conv2d" }>, inShape: Shape, path: string, env: Env): Compiled {
+function convLayer(
+  layer: Extract<Layer, { type: "conv2d" }>,
+  inShape: Shape,
+  path: string,
+  env: Env,
+): Compiled {
   const [h, w, c] = spatial(inShape, path);
-  const { filters, kernel: k, stride = 1, padding = "same", dilation = 1, bias = true, l2 = 0 } = layer;
+  const { filters, kernel: k, stride = 1, padding = "same", dilation = 1, bias = true, l2 = 0 } =
+    layer;
   if (dilation > 1 && stride > 1) {
     throw new UsageError(`Layer ${path}: a dilated convolution needs stride 1.`);
   }
-  const info = tf.backend_util.computeConv2DInfo([1, h, w, c], [k, k, c, filters], stride, dilation, padding);
+  const info = tf.backend_util.computeConv2DInfo(
+    [1, h, w, c],
+    [k, k, c, filters],
+    stride,
+    dilation,
+    padding,
+  );
   const fans: Fans = { fanIn: k * k * c, fanOut: k * k * filters };
   const rng = env.rngFor(path);
-  const kernel = addParam(env, `${path}/kernel`, [k, k, c, filters], initKernel(k * k * c * filters, fans, env.scheme, rng), true, l2);
-  const b = bias ? addParam(env, `${path}/bias`, [filters], initBias(filters, fans, env.scheme, rng)) : undefined;
+  const kernel = addParam(
+    env,
+    `${path}/kernel`,
+    [k, k, c, filters],
+    initKernel(k * k * c * filters, fans, env.scheme, rng),
+    true,
+    l2,
+  );
+  const b = bias
+    ? addParam(env, `${path}/bias`, [filters], initBias(filters, fans, env.scheme, rng))
+    : undefined;
   return {
     outShape: [info.outHeight, info.outWidth, filters],
     forward(x, ctx) {
       const x4 = x as tf.Tensor4D;
       if (!ctx.training && dilation === 1) {
-        return tf.fused.conv2d({ x: x4, filter: kernel as tf.Tensor4D, strides: stride, pad: padding, ...(b ? { bias: b } : {}) });
+        return tf.fused.conv2d({
+          x: x4,
+          filter: kernel as tf.Tensor4D,
+          strides: stride,
+          pad: padding,
+          ...(b ? { bias: b } : {}),
+        });
       }
       const y = conv2d(x4, kernel as tf.Tensor4D, stride, padding, dilation);
       return b ? tf.add(y, b) : y;
@@ -207,18 +244,37 @@ function convLayer(layer: Extract<Layer, { type: "conv2d" }>, inShape: Shape, pa
   };
 }
 
-function denseLayer(units: number, bias: boolean, l2: number, inShape: Shape, path: string, env: Env): Compiled {
+function denseLayer(
+  units: number,
+  bias: boolean,
+  l2: number,
+  inShape: Shape,
+  path: string,
+  env: Env,
+): Compiled {
   if (inShape.length !== 1) {
-    throw new UsageError(`Layer ${path} needs a flat input; add {"type": "flatten"} or {"type": "gap"} before it.`);
+    throw new UsageError(
+      `Layer ${path} needs a flat input; add {"type": "flatten"} or {"type": "gap"} before it.`,
+    );
   }
   const fanIn = inShape[0]!;
   const fans: Fans = { fanIn, fanOut: units };
   const rng = env.rngFor(path);
-  const kernel = addParam(env, `${path}/kernel`, [fanIn, units], initKernel(fanIn * units, fans, env.scheme, rng), true, l2);
-  const b = bias ? addParam(env, `${path}/bias`, [units], initBias(units, fans, env.scheme, rng)) : undefined;
+  const kernel = addParam(
+    env,
+    `${path}/kernel`,
+    [fanIn, units],
+    initKernel(fanIn * units, fans, env.scheme, rng),
+    true,
+    l2,
+  );
+  const b = bias
+    ? addParam(env, `${path}/bias`, [units], initBias(units, fans, env.scheme, rng))
+    : undefined;
   return {
     outShape: [units],
-    forward: (x) => tf.fused.matMul({ a: x as tf.Tensor2D, b: kernel as tf.Tensor2D, ...(b ? { bias: b } : {}) }),
+    forward: (x) =>
+      tf.fused.matMul({ a: x as tf.Tensor2D, b: kernel as tf.Tensor2D, ...(b ? { bias: b } : {}) }),
   };
 }
 
@@ -246,7 +302,9 @@ function batchNormLayer(
       if (ctx.training) {
         const m = x.size / c;
         runMean.assign(tf.add(tf.mul(runMean, 1 - mom), tf.mul(mean, mom)));
-        runVar.assign(tf.add(tf.mul(runVar, 1 - mom), tf.mul(variance, (mom * m) / Math.max(1, m - 1))));
+        runVar.assign(
+          tf.add(tf.mul(runVar, 1 - mom), tf.mul(variance, (mom * m) / Math.max(1, m - 1))),
+        );
       }
       return y;
     },
@@ -258,13 +316,20 @@ function dropoutLayer(rate: number, inShape: Shape, path: string): Compiled {
     outShape: inShape,
     forward(x, ctx) {
       if (!ctx.training || rate === 0) return x;
-      if (!ctx.dropoutMask) throw new Error(`Dropout layer ${path} needs a mask source in training`);
+      if (!ctx.dropoutMask) {
+        throw new Error(`Dropout layer ${path} needs a mask source in training`);
+      }
       return applyMask(x, ctx.dropoutMask(path, x.size, rate));
     },
   };
 }
 
-function residualLayer(layer: Extract<Layer, { type: "residual" }>, inShape: Shape, path: string, env: Env): Compiled {
+function residualLayer(
+  layer: Extract<Layer, { type: "residual" }>,
+  inShape: Shape,
+  path: string,
+  env: Env,
+): Compiled {
   const [h, w, c] = spatial(inShape, path);
   const body = compileList(layer.body, inShape, `${path}/body/`, env);
   const [oh, ow, oc] = spatial(body.outShape, `${path}/body`);
@@ -279,9 +344,16 @@ function residualLayer(layer: Extract<Layer, { type: "residual" }>, inShape: Sha
     }
   } else {
     if (h % oh !== 0 || w % ow !== 0 || h / oh !== w / ow) {
-      throw new UsageError(`Residual block ${path}: cannot project [${inShape}] onto [${body.outShape}].`);
+      throw new UsageError(
+        `Residual block ${path}: cannot project [${inShape}] onto [${body.outShape}].`,
+      );
     }
-    const projection = convLayer({ type: "conv2d", filters: oc, kernel: 1, stride: h / oh, padding: "valid" }, inShape, `${path}/shortcut`, env);
+    const projection = convLayer(
+      { type: "conv2d", filters: oc, kernel: 1, stride: h / oh, padding: "valid" },
+      inShape,
+      `${path}/shortcut`,
+      env,
+    );
     shortcut = projection.forward;
   }
   const relu = (layer.activation ?? "relu") === "relu";

@@ -59,7 +59,9 @@ export async function loadModel(dir: string): Promise<{ model: Model; info: Save
   const group = manifest.weightsManifest?.[0];
   const info = manifest.modelTopology;
   if (manifest.format !== MODEL_FORMAT || !group || !info) {
-    throw new UsageError(`${join(dir, "model.json")} is not a bnlab model (format ${manifest.format}).`);
+    throw new UsageError(
+      `${join(dir, "model.json")} is not a bnlab model (format ${manifest.format}).`,
+    );
   }
   const bytes = await Deno.readFile(join(dir, group.paths[0]!));
   const weights = tf.io.decodeWeights(bytes.buffer as ArrayBuffer, group.weights);

@@ -39,9 +39,14 @@ export async function resolveDataset(
     return { ref: { kind: "files", id: info.id, dir: dataset.source, requested }, dataset };
   }
   let info = DATASETS[requested]!;
-  const found = spec.dataset.fallback ? await findDataset(info, optionsFor(info.id, options)) : undefined;
+  const found = spec.dataset.fallback
+    ? await findDataset(info, optionsFor(info.id, options))
+    : undefined;
   if (spec.dataset.fallback && found === undefined) info = DATASETS[spec.dataset.fallback]!;
-  const dataset = await loadDataset(info, found ? { ...options, dataDir: found } : optionsFor(info.id, options));
+  const dataset = await loadDataset(
+    info,
+    found ? { ...options, dataDir: found } : optionsFor(info.id, options),
+  );
   return { ref: { kind: "files", id: info.id, dir: dataset.source, requested }, dataset };
 }
 

@@ -23,7 +23,12 @@ const MetaSchema = z.object({
   backend: z.string(),
   threads: z.number(),
   library: z.string().optional(),
-  cpu: z.object({ arch: z.string(), os: z.string(), cores: z.number(), model: z.string().optional() }),
+  cpu: z.object({
+    arch: z.string(),
+    os: z.string(),
+    cores: z.number(),
+    model: z.string().optional(),
+  }),
   experiment: z.string(),
   specHash: z.string(),
   profile: z.string(),
@@ -53,7 +58,14 @@ export interface BackendFacts {
 /** Describe this process's environment for `meta.json`. */
 export async function describeEnvironment(
   backend: BackendFacts,
-  run: { experiment: string; specHash: string; profile: string; dataset: Dataset; requested: string; command: string[] },
+  run: {
+    experiment: string;
+    specHash: string;
+    profile: string;
+    dataset: Dataset;
+    requested: string;
+    command: string[];
+  },
 ): Promise<StudyMeta> {
   return {
     tool: TOOL,
@@ -69,7 +81,12 @@ export async function describeEnvironment(
     experiment: run.experiment,
     specHash: run.specHash,
     profile: run.profile,
-    dataset: { requested: run.requested, id: run.dataset.id, source: run.dataset.source, digests: run.dataset.digests },
+    dataset: {
+      requested: run.requested,
+      id: run.dataset.id,
+      source: run.dataset.source,
+      digests: run.dataset.digests,
+    },
     command: run.command,
   };
 }
@@ -87,13 +104,17 @@ export async function readMeta(dir: string): Promise<StudyMeta | undefined> {
     json = JSON.parse(text);
   } catch (err) {
     throw new ResultsError(
-      `${path} is not valid JSON (${(err as Error).message}); restore it from where the study ran, ` +
+      `${path} is not valid JSON (${
+        (err as Error).message
+      }); restore it from where the study ran, ` +
         `or rerun the study into a fresh folder.`,
     );
   }
   const parsed = MetaSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    const problems = parsed.error.issues.slice(0, 3).map((i) =>
+      `${i.path.join(".") || "(root)"}: ${i.message}`
+    );
     throw new ResultsError(
       `${path} lacks provenance (${problems.join("; ")}); it was written by another version of ` +
         `bnlab or edited by hand. Restore it, or rerun the study into a fresh folder.`,
@@ -112,15 +133,21 @@ export async function writeMeta(dir: string, meta: StudyMeta, hasRows: boolean):
     for (const field of MUST_MATCH) {
       if (previous[field] !== meta[field]) {
         throw new ResultsError(
-          `${dir} holds results with ${field} ${JSON.stringify(previous[field])}, but this study has ` +
-            `${JSON.stringify(meta[field])}; results of different settings must not share a folder. ` +
+          `${dir} holds results with ${field} ${
+            JSON.stringify(previous[field])
+          }, but this study has ` +
+            `${
+              JSON.stringify(meta[field])
+            }; results of different settings must not share a folder. ` +
             `Use --out for another folder, or move the old results away.`,
         );
       }
     }
     const before = JSON.stringify(previous.dataset.digests);
     if (before !== JSON.stringify(meta.dataset.digests)) {
-      throw new ResultsError(`${dir} holds results made on different dataset files; use --out for another folder.`);
+      throw new ResultsError(
+        `${dir} holds results made on different dataset files; use --out for another folder.`,
+      );
     }
   }
   await writeFileAtomic(resultPaths(dir).meta, JSON.stringify(meta, null, 2) + "\n");

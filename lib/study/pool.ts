@@ -40,13 +40,21 @@ class WorkerFailure extends HarnessError {
 }
 
 /** Execute `items`; resolves when all are stored, rejects on the first failure. */
-export async function runPool(items: WorkItem[], options: PoolOptions, events: PoolEvents): Promise<void> {
+export async function runPool(
+  items: WorkItem[],
+  options: PoolOptions,
+  events: PoolEvents,
+): Promise<void> {
   if (items.length === 0) return;
   if (options.workers <= 1) return await runInline(items, options, events);
   return await runOnWorkers(items, options, events);
 }
 
-async function runInline(items: WorkItem[], options: PoolOptions, events: PoolEvents): Promise<void> {
+async function runInline(
+  items: WorkItem[],
+  options: PoolOptions,
+  events: PoolEvents,
+): Promise<void> {
   const info = await initBackend(options.backend, { threads: options.threads });
   await events.onBackend?.(info);
   const executor = new Executor({ backend: info.name, threads: info.threads });
@@ -109,7 +117,9 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
             break;
         }
       };
-      worker.postMessage({ type: "init", backend: options.backend, threads: options.threads } satisfies ToWorker);
+      worker.postMessage(
+        { type: "init", backend: options.backend, threads: options.threads } satisfies ToWorker,
+      );
     }
   });
 }

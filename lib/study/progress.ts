@@ -36,7 +36,10 @@ export class Progress {
   /** A run finished an epoch. */
   epoch(item: WorkItem, m: EpochMetrics): void {
     const epochs = item.task.config.train.epochs;
-    this.#active.set(item.id, `${label(item)} epoch ${m.epoch}/${epochs} val_acc ${m.valAcc.toFixed(3)}`);
+    this.#active.set(
+      item.id,
+      `${label(item)} epoch ${m.epoch}/${epochs} val_acc ${m.valAcc.toFixed(3)}`,
+    );
     this.#draw();
   }
 
@@ -45,7 +48,8 @@ export class Progress {
     this.#done++;
     this.#runSeconds += Number(record.run.seconds);
     this.#active.delete(item.id);
-    const line = `run ${this.#done}/${this.#total} ${label(item)}: test_acc ${record.run.test_acc}, ` +
+    const line =
+      `run ${this.#done}/${this.#total} ${label(item)}: test_acc ${record.run.test_acc}, ` +
       `best epoch ${record.run.best_epoch}/${record.run.epochs_run}, ${record.run.seconds} s`;
     this.#write(line, true);
     this.#draw();
@@ -67,7 +71,10 @@ export class Progress {
     if (!this.#tty) return;
     const elapsed = formatDuration((performance.now() - this.#started) / 1000);
     const active = [...this.#active.values()].join(" | ");
-    this.#write(`[${this.#done}/${this.#total}] ${elapsed} ${this.#eta()} ${active}`.slice(0, 160), false);
+    this.#write(
+      `[${this.#done}/${this.#total}] ${elapsed} ${this.#eta()} ${active}`.slice(0, 160),
+      false,
+    );
   }
 
   #write(text: string, permanent: boolean): void {

@@ -103,7 +103,11 @@ export interface StoredResults {
 
 /** Paths of the files of a results folder. */
 export function resultPaths(dir: string): { runs: string; epochs: string; meta: string } {
-  return { runs: join(dir, "runs.csv"), epochs: join(dir, "epochs.csv"), meta: join(dir, "meta.json") };
+  return {
+    runs: join(dir, "runs.csv"),
+    epochs: join(dir, "epochs.csv"),
+    meta: join(dir, "meta.json"),
+  };
 }
 
 /** Read a results folder (empty when it has no CSVs yet). Throws `ResultsError` for malformed CSV. */
@@ -111,7 +115,11 @@ export async function readResults(dir: string): Promise<StoredResults> {
   const paths = resultPaths(dir);
   const runs = parseCsv<RunRow>(await readTextIfExists(paths.runs), paths.runs, RUN_COLUMNS);
   const done = new Set(runs.map(runKey));
-  const epochs = parseCsv<EpochRow>(await readTextIfExists(paths.epochs), paths.epochs, EPOCH_COLUMNS)
+  const epochs = parseCsv<EpochRow>(
+    await readTextIfExists(paths.epochs),
+    paths.epochs,
+    EPOCH_COLUMNS,
+  )
     .filter((row) => done.has(runKey(row)));
   return { runs, epochs };
 }
@@ -132,7 +140,10 @@ export async function appendRun(dir: string, record: RunRecord): Promise<void> {
 }
 
 /** Rows as CSV text with a header, LF line endings. */
-export function toCsv<T extends Record<string, string>>(rows: T[], columns: readonly string[]): string {
+export function toCsv<T extends Record<string, string>>(
+  rows: T[],
+  columns: readonly string[],
+): string {
   return stringify(rows, { header: true, columns: [...columns], record_delimiter: "\n" });
 }
 
@@ -142,7 +153,9 @@ function parseCsv<T>(text: string | undefined, path: string, columns: readonly s
   try {
     rows = parse(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
   } catch (err) {
-    throw new ResultsError(`Cannot read ${path}: ${(err as Error).message}. Move it away and rerun.`);
+    throw new ResultsError(
+      `Cannot read ${path}: ${(err as Error).message}. Move it away and rerun.`,
+    );
   }
   const header = text.slice(0, text.indexOf("\n")).split(",");
   if (header.join(",") !== columns.join(",")) {

@@ -11,7 +11,13 @@ import { rngAt } from "../rng.ts";
 import type { RunConfig } from "../spec.ts";
 import { makeSplit, splitHash, stratifiedSample } from "../splits.ts";
 import { type EpochMetrics, type RunData, type RunResult, trainModel } from "../train/loop.ts";
-import { type EpochRow, formatMetric, formatSeconds, type RunRecord, type RunRow } from "./results.ts";
+import {
+  type EpochRow,
+  formatMetric,
+  formatSeconds,
+  type RunRecord,
+  type RunRow,
+} from "./results.ts";
 
 /** A run to execute. */
 export interface RunTask {
@@ -102,7 +108,10 @@ type Common = Pick<RunRow, "experiment" | "variant" | "seed" | "profile" | "back
 function runRow(
   common: Common,
   result: RunResult,
-  facts: Pick<RunRow, "dataset" | "split_hash" | "train_examples" | "val_examples" | "test_examples" | "params">,
+  facts: Pick<
+    RunRow,
+    "dataset" | "split_hash" | "train_examples" | "val_examples" | "test_examples" | "params"
+  >,
 ): RunRow {
   const f = result.final;
   return {

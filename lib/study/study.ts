@@ -71,8 +71,15 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
           if (options.variants.length > 0 && !options.variants.includes(variant.name)) continue;
           if (done.has(runKey({ variant: variant.name, seed }))) continue;
           const config = resolveRun(spec, variant.name, options.profile);
-          const modelDir = options.saveModels ? join(dir, "models", `${variant.name}-seed${seed}`) : undefined;
-          items.push({ id: nextId++, task: { config, seed }, dataset: ref, ...(modelDir ? { modelDir } : {}) });
+          const modelDir = options.saveModels
+            ? join(dir, "models", `${variant.name}-seed${seed}`)
+            : undefined;
+          items.push({
+            id: nextId++,
+            task: { config, seed },
+            dataset: ref,
+            ...(modelDir ? { modelDir } : {}),
+          });
         }
       }
       plans.push({ spec, dir, ref, dataset, items, stored: done.size });
@@ -86,9 +93,13 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
       `study: ${items.length} runs to train` + (skipped ? ` (${skipped} already stored)` : "") +
         ` · profile ${options.profile} · ${options.workers} worker(s)`,
     );
-    const progress = new Progress(items.length, Math.min(options.workers, Math.max(1, items.length)), {
-      enabled: !options.quiet,
-    });
+    const progress = new Progress(
+      items.length,
+      Math.min(options.workers, Math.max(1, items.length)),
+      {
+        enabled: !options.quiet,
+      },
+    );
     const dirOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p.dir] as const)));
     let backend: BackendInfo | undefined;
     await runPool(items, options, {
@@ -117,7 +128,12 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
   }
 }
 
-async function writePlanMeta(plan: Plan, info: BackendInfo, options: StudyOptions, command: string[]) {
+async function writePlanMeta(
+  plan: Plan,
+  info: BackendInfo,
+  options: StudyOptions,
+  command: string[],
+) {
   const meta = await describeEnvironment(info, {
     experiment: plan.spec.name,
     specHash: specHash(plan.spec),
@@ -128,4 +144,3 @@ async function writePlanMeta(plan: Plan, info: BackendInfo, options: StudyOption
   });
   await writeMeta(plan.dir, meta, plan.stored > 0);
 }
-

@@ -40,7 +40,10 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const { item } = message;
   try {
     if (!executor) throw new Error("worker received a run before init");
-    const record = await executor.run(item, (metrics) => send({ type: "epoch", id: item.id, metrics }));
+    const record = await executor.run(
+      item,
+      (metrics) => send({ type: "epoch", id: item.id, metrics }),
+    );
     send({ type: "done", id: item.id, record });
   } catch (err) {
     send({ type: "failed", id: item.id, error: failure(err) });

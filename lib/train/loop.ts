@@ -117,7 +117,9 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
         if (best.weights) tf.dispose(best.weights);
         best = { epoch: epoch + 1, loss: val.loss };
         if (settings.earlyStopping?.restoreBest) best.weights = model.snapshot();
-      } else if (settings.earlyStopping && epoch + 1 - best.epoch >= settings.earlyStopping.patience) {
+      } else if (
+        settings.earlyStopping && epoch + 1 - best.epoch >= settings.earlyStopping.patience
+      ) {
         break;
       }
     }
@@ -207,7 +209,8 @@ export function evaluate(
     const batch = indices.subarray(start, Math.min(indices.length, start + settings.batchSize));
     const y = Int32Array.from(batch, (i) => labels[i]!);
     const logits = tf.tidy(() =>
-      model.forward(tf.tensor4d(gather(images, batch), [batch.length, SIDE, SIDE, 1]), ctx).dataSync()
+      model.forward(tf.tensor4d(gather(images, batch), [batch.length, SIDE, SIDE, 1]), ctx)
+        .dataSync()
     ) as Float32Array;
     const classes = logits.length / batch.length;
     for (let n = 0; n < batch.length; n++) {

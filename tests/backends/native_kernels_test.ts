@@ -292,6 +292,15 @@ nativeTest(
       }),
       { numRuns: 60 },
     );
+    // Training sizes (oneDNN's vectorised NHWC path), zeros and small integers: many ties.
+    for (const [shape, seed] of [[[4, 28, 28, 32], 1], [[4, 7, 7, 128], 2]] as const) {
+      await agree(`training shape ${shape}`, () => {
+        const x = ties([...shape], seed) as tf.Tensor4D;
+        const r = rand([shape[0], shape[1] >> 1, shape[2] >> 1, shape[3]], seed + 1);
+        const f = (a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, "valid"), r));
+        return [tf.grad(f)(x)];
+      }, 0);
+    }
     assertNative("MaxPool", "MaxPoolGrad");
   },
 );

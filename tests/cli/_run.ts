@@ -9,14 +9,31 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 /** Absolute path of the project's main.ts. */
 export const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
 
-/** The permissions the study task grants, with writes redirected to `writable`. */
+const ROOT = fromFileUrl(new URL("../../", import.meta.url));
+
+/**
+ * The permission flags of a deno.json task, as the task runs them, except
+ * that `.` means the project root, `/tmp` may be read, and writes go only to
+ * `writable` (the tests' temporary folder).
+ */
+export function taskPermissions(task: string, writable: string): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
+  const command: string = config.tasks[task].command;
+  const home = Deno.env.get("HOME") ?? "";
+  return command.split(/\s+/).filter((f) => f.startsWith("--allow-")).map((flag) => {
+    const [name, value] = flag.split("=", 2) as [string, string | undefined];
+    if (name === "--allow-write") return `--allow-write=${writable}`;
+    if (name === "--allow-read" && value !== undefined) {
+      const paths = value.split(",").map((p) => (p === "." ? ROOT : p.replace("$HOME", home)));
+      return `--allow-read=${[...paths, "/tmp"].join(",")}`;
+    }
+    return flag.replace("$HOME", home);
+  });
+}
+
+/** The permissions of `deno task study`, writing only to `writable`. */
 export function studyPermissions(writable: string): string[] {
-  return [
-    `--allow-read=${fromFileUrl(new URL("../../", import.meta.url))},/tmp,/usr/share/datasets`,
-    `--allow-write=${writable}`,
-    "--allow-env=HOME,XDG_CACHE_HOME,FASHION_MNIST_DIR,MNIST_DIR,BNLAB_DEBUG,BNLAB_DNNL_PATH",
-    "--allow-ffi",
-  ];
+  return taskPermissions("study", writable);
 }
 
 /** Outcome of a finished command. */
@@ -32,12 +49,16 @@ export function start(args: string[], permissions: string[], cwd?: string): Deno
     args: ["run", "--quiet", ...permissions, MAIN, ...args],
     stdout: "piped",
     stderr: "piped",
-    ...(cwd ? { cwd } : { cwd: fromFileUrl(new URL("../../", import.meta.url)) }),
+    cwd: cwd ?? ROOT,
   }).spawn();
 }
 
 /** Run to completion. */
-export async function runMain(args: string[], permissions: string[], cwd?: string): Promise<Finished> {
+export async function runMain(
+  args: string[],
+  permissions: string[],
+  cwd?: string,
+): Promise<Finished> {
   const out = await start(args, permissions, cwd).output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };

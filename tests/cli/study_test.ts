@@ -8,7 +8,10 @@ const SMOKE = ["study", "--profile", "smoke", "--synthetic", "--backend", "wasm"
 /** Rows without their timing columns, sorted, as text. */
 function deterministicPart(rows: Record<string, string>[]): string[] {
   return rows
-    .map((r) => Object.entries(r).filter(([k]) => !TIMING_COLUMNS.includes(k)).map(([k, v]) => `${k}=${v}`).join(","))
+    .map((r) =>
+      Object.entries(r).filter(([k]) => !TIMING_COLUMNS.includes(k)).map(([k, v]) => `${k}=${v}`)
+        .join(",")
+    )
     .sort();
 }
 
@@ -30,7 +33,10 @@ Deno.test("study refuses bad input with a one-line error, exit code 2, and write
     [["--seeds", "two"], /--seeds must be a whole number from 1 to 1000, got "two"/],
     [["--seed-list", "1,x"], /--seed-list must be a whole number/],
     [["--profile", "huge"], /--profile must be one of smoke, quick, full, got "huge"/],
-    [["--backend", "gpu"], /--backend must be one of auto, native, wasm, cpu, tensorflow, got "gpu"/],
+    [
+      ["--backend", "gpu"],
+      /--backend must be one of auto, native, wasm, cpu, tensorflow, got "gpu"/,
+    ],
     [["--variant", "nope", "-e", "lenet5"], /No chosen experiment has a variant "nope"/],
     [["--workers", "0"], /--workers must be a whole number from 1/],
     [["--frobnicate"], /Unknown option '--frobnicate'/],
@@ -46,7 +52,10 @@ Deno.test("study refuses bad input with a one-line error, exit code 2, and write
 
 Deno.test("study refuses an unwritable output folder with exit code 2", async () => {
   const allowed = await tempDir();
-  const r = await runMain([...SMOKE, "-e", "lenet5", "--out", "/proc/nope"], studyPermissions(allowed));
+  const r = await runMain(
+    [...SMOKE, "-e", "lenet5", "--out", "/proc/nope"],
+    studyPermissions(allowed),
+  );
   assert.equal(r.code, 2);
   assert.match(r.stderr, /Cannot write to the output folder \/proc\/nope/);
 });
@@ -54,17 +63,34 @@ Deno.test("study refuses an unwritable output folder with exit code 2", async ()
 Deno.test("study refuses a malformed spec, naming the file and the field", async () => {
   const cwd = await tempDir();
   await Deno.mkdir(join(cwd, "experiments"));
-  const spec = JSON.parse(await Deno.readTextFile(new URL("../../experiments/lenet5.json", import.meta.url)));
+  const spec = JSON.parse(
+    await Deno.readTextFile(new URL("../../experiments/lenet5.json", import.meta.url)),
+  );
   spec.variants[1].layers[0].filters = "six";
   await Deno.writeTextFile(join(cwd, "experiments", "lenet5.json"), JSON.stringify(spec));
-  const r = await runMain(["study", "-e", "lenet5", "--out", join(cwd, "r")], studyPermissions(cwd), cwd);
+  const r = await runMain(
+    ["study", "-e", "lenet5", "--out", join(cwd, "r")],
+    studyPermissions(cwd),
+    cwd,
+  );
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /Malformed experiment spec experiments\/lenet5.json: variants\.1\.layers\.0/);
+  assert.match(
+    r.stderr,
+    /Malformed experiment spec experiments\/lenet5.json: variants\.1\.layers\.0/,
+  );
 });
 
 Deno.test("study with a data folder it may not read says why and how to get the data", async () => {
   const out = await tempDir();
-  const r = await runMain(["study", "-e", "lenet5", "--data-dir", "/nonexistent", "--out", join(out, "r")], studyPermissions(out));
+  const r = await runMain([
+    "study",
+    "-e",
+    "lenet5",
+    "--data-dir",
+    "/nonexistent",
+    "--out",
+    join(out, "r"),
+  ], studyPermissions(out));
   assert.equal(r.code, 3);
   assert.match(r.stderr, /Cannot look for Fashion-MNIST in \/nonexistent: the tasks may read only/);
   assert.match(r.stderr, /apt-get install dataset-fashion-mnist/);
@@ -74,10 +100,19 @@ Deno.test("study with a data folder it may not read says why and how to get the 
 Deno.test("study with an empty data folder names the missing files and the two ways to get them", async () => {
   const out = await tempDir();
   const data = await tempDir();
-  const r = await runMain(["study", "-e", "lenet5", "--data-dir", data, "--out", join(out, "r")], studyPermissions(out));
+  const r = await runMain(
+    ["study", "-e", "lenet5", "--data-dir", data, "--out", join(out, "r")],
+    studyPermissions(out),
+  );
   assert.equal(r.code, 3);
-  assert.match(r.stderr, /The Fashion-MNIST folder \/tmp\/bnlab-study-\w+ lacks train-images-idx3-ubyte.gz/);
-  assert.match(r.stderr, /\(1\) on Debian\/Ubuntu, `sudo apt-get install dataset-fashion-mnist`; or \(2\) download/);
+  assert.match(
+    r.stderr,
+    /The Fashion-MNIST folder \/tmp\/bnlab-study-\w+ lacks train-images-idx3-ubyte.gz/,
+  );
+  assert.match(
+    r.stderr,
+    /\(1\) on Debian\/Ubuntu, `sudo apt-get install dataset-fashion-mnist`; or \(2\) download/,
+  );
   assert.equal(r.stderr.trim().split("\n").length, 1);
 });
 
@@ -87,12 +122,18 @@ Deno.test("study is resumable: a rerun skips completed runs and changes nothing"
   const first = await runMain(args, studyPermissions(out));
   assert.equal(first.code, 0, first.stderr);
   const dir = join(out, "lenet5", "smoke");
-  const before = [await Deno.readTextFile(join(dir, "runs.csv")), await Deno.readTextFile(join(dir, "epochs.csv"))];
+  const before = [
+    await Deno.readTextFile(join(dir, "runs.csv")),
+    await Deno.readTextFile(join(dir, "epochs.csv")),
+  ];
   assert.equal((await readResults(dir)).runs.length, 5);
   const second = await runMain(args, studyPermissions(out));
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /0 runs to train \(5 already stored\)/);
-  const after = [await Deno.readTextFile(join(dir, "runs.csv")), await Deno.readTextFile(join(dir, "epochs.csv"))];
+  const after = [
+    await Deno.readTextFile(join(dir, "runs.csv")),
+    await Deno.readTextFile(join(dir, "epochs.csv")),
+  ];
   assert.deepEqual(after, before);
 });
 
@@ -115,13 +156,19 @@ Deno.test("two study processes give identical metric rows (timings aside), whate
 
 Deno.test("a second study on the same results folder is refused while the first runs", async () => {
   const out = await tempDir();
-  const first = start([...SMOKE, "-e", "placement", "--seeds", "1", "--workers", "1", "--out", out], studyPermissions(out));
+  const first = start(
+    [...SMOKE, "-e", "placement", "--seeds", "1", "--workers", "1", "--out", out],
+    studyPermissions(out),
+  );
   try {
     const lock = join(out, "placement", "smoke", ".lock");
     for (let i = 0; i < 200 && !(await Deno.stat(lock).catch(() => undefined))?.size; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    const second = await runMain([...SMOKE, "-e", "placement", "--seeds", "1", "--out", out], studyPermissions(out));
+    const second = await runMain(
+      [...SMOKE, "-e", "placement", "--seeds", "1", "--out", out],
+      studyPermissions(out),
+    );
     assert.equal(second.code, 4, second.stderr);
     assert.match(second.stderr, /is in use by bnlab study of placement\/smoke \(pid \d+\)/);
   } finally {
@@ -132,7 +179,17 @@ Deno.test("a second study on the same results folder is refused while the first 
 
 Deno.test("killing a study mid-run loses only the runs in flight and corrupts nothing", async () => {
   const out = await tempDir();
-  const args = [...SMOKE, "-e", "dropout_bn_rules", "--seed-list", "1,2", "--workers", "1", "--out", out];
+  const args = [
+    ...SMOKE,
+    "-e",
+    "dropout_bn_rules",
+    "--seed-list",
+    "1,2",
+    "--workers",
+    "1",
+    "--out",
+    out,
+  ];
   const dir = join(out, "dropout_bn_rules", "smoke");
   const child = start(args, studyPermissions(out));
   // Wait until at least two runs are stored, then kill without warning.
@@ -153,6 +210,39 @@ Deno.test("killing a study mid-run loses only the runs in flight and corrupts no
   assert.equal(done.runs.length, 12);
   assert.equal(new Set(done.runs.map((r) => `${r.variant}#${r.seed}`)).size, 12);
   const perRun = new Map<string, number>();
-  for (const e of done.epochs) perRun.set(`${e.variant}#${e.seed}`, (perRun.get(`${e.variant}#${e.seed}`) ?? 0) + 1);
-  for (const r of done.runs) assert.equal(perRun.get(`${r.variant}#${r.seed}`), Number(r.epochs_run));
+  for (const e of done.epochs) {
+    perRun.set(`${e.variant}#${e.seed}`, (perRun.get(`${e.variant}#${e.seed}`) ?? 0) + 1);
+  }
+  for (const r of done.runs) {
+    assert.equal(perRun.get(`${r.variant}#${r.seed}`), Number(r.epochs_run));
+  }
+});
+
+Deno.test("study --save-models writes TF.js weights that --evaluate loads back with the same accuracy", async () => {
+  const out = await tempDir();
+  const r = await runMain([
+    ...SMOKE,
+    "-e",
+    "lenet5",
+    "--variant",
+    "bn",
+    "--seed-list",
+    "4",
+    "--save-models",
+    "--out",
+    out,
+  ], studyPermissions(out));
+  assert.equal(r.code, 0, r.stderr);
+  const dir = join(out, "lenet5", "smoke");
+  const model = join(dir, "models", "bn-seed4");
+  const manifest = JSON.parse(await Deno.readTextFile(join(model, "model.json")));
+  assert.equal(manifest.weightsManifest[0].paths[0], "weights.bin");
+  const evaluated = await runMain(
+    ["study", "--evaluate", model, "--backend", "wasm"],
+    studyPermissions(out),
+  );
+  assert.equal(evaluated.code, 0, evaluated.stderr);
+  const stored = (await readResults(dir)).runs[0]!;
+  // The generated dataset's test set has 200 images, all of which the smoke profile evaluates.
+  assert.match(evaluated.stdout, new RegExp(`accuracy ${Number(stored.test_acc).toFixed(4)}`));
 });

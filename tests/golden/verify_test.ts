@@ -39,15 +39,23 @@ async function editRuns(results: string, edit: (text: string) => string): Promis
   const from = join(results, "lenet5", "smoke");
   const to = join(copy, "lenet5", "smoke");
   await Deno.mkdir(to, { recursive: true });
-  for (const f of ["runs.csv", "epochs.csv", "meta.json"]) await Deno.copyFile(join(from, f), join(to, f));
-  await Deno.writeTextFile(join(to, "runs.csv"), edit(await Deno.readTextFile(join(to, "runs.csv"))));
+  for (const f of ["runs.csv", "epochs.csv", "meta.json"]) {
+    await Deno.copyFile(join(from, f), join(to, f));
+  }
+  await Deno.writeTextFile(
+    join(to, "runs.csv"),
+    edit(await Deno.readTextFile(join(to, "runs.csv"))),
+  );
   return copy;
 }
 
 Deno.test("verify passes the integrity and exact reproduction checks of a freshly blessed study", async () => {
   const golden = await readGolden(fixture.path);
   const checks = await verifyGolden(golden, { ...options, rerun: true });
-  assert.deepEqual(checks.map((c) => [c.kind, c.pass]), [["integrity", true], ["reproduction (exact)", true]]);
+  assert.deepEqual(checks.map((c) => [c.kind, c.pass]), [["integrity", true], [
+    "reproduction (exact)",
+    true,
+  ]]);
 });
 
 Deno.test("verify fails when one stored metric changes by one unit in its last digit, naming the row", async () => {
@@ -67,7 +75,11 @@ Deno.test("verify fails when one stored metric changes by one unit in its last d
   const [integrity] = await verifyGolden(golden, { ...options, results: edited });
   assert.equal(integrity!.pass, false);
   assert.match(integrity!.detail, /runs [0-9a-f]{12}… vs golden/);
-  assert.deepEqual(integrity!.diff.map((d) => d.split(":")[0]), [changed], integrity!.diff.join("\n"));
+  assert.deepEqual(
+    integrity!.diff.map((d) => d.split(":")[0]),
+    [changed],
+    integrity!.diff.join("\n"),
+  );
 });
 
 Deno.test("verify fails when a stored row is removed, listing it as missing", async () => {
@@ -83,15 +95,33 @@ Deno.test("verify fails when a stored row is removed, listing it as missing", as
 });
 
 Deno.test("readGolden() rejects missing, malformed and hand-edited golden files", async () => {
-  await rejectsWith(() => readGolden(join(fixture.golden, "nope.smoke.json")), GoldenError, "There is no golden file");
+  await rejectsWith(
+    () => readGolden(join(fixture.golden, "nope.smoke.json")),
+    GoldenError,
+    "There is no golden file",
+  );
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(join(dir, "bad.json"), "{ not json");
   await rejectsWith(() => readGolden(join(dir, "bad.json")), GoldenError, "is not valid JSON");
-  await Deno.writeTextFile(join(dir, "partial.json"), JSON.stringify({ format: "bnlab-golden-v1" }));
-  await rejectsWith(() => readGolden(join(dir, "partial.json")), GoldenError, "is malformed (missing experiment");
+  await Deno.writeTextFile(
+    join(dir, "partial.json"),
+    JSON.stringify({ format: "bnlab-golden-v1" }),
+  );
+  await rejectsWith(
+    () => readGolden(join(dir, "partial.json")),
+    GoldenError,
+    "is malformed (missing experiment",
+  );
   const text = await Deno.readTextFile(fixture.path);
-  await Deno.writeTextFile(join(dir, "edited.json"), text.replace(/"mean": ([0-9.]+)/, (_, m) => `"mean": ${Number(m) + 0.001}`));
-  await rejectsWith(() => readGolden(join(dir, "edited.json")), GoldenError, "does not match its own hash");
+  await Deno.writeTextFile(
+    join(dir, "edited.json"),
+    text.replace(/"mean": ([0-9.]+)/, (_, m) => `"mean": ${Number(m) + 0.001}`),
+  );
+  await rejectsWith(
+    () => readGolden(join(dir, "edited.json")),
+    GoldenError,
+    "does not match its own hash",
+  );
 });
 
 Deno.test("blessing twice from the same results gives byte-identical golden files", async () => {

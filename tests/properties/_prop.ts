@@ -12,7 +12,7 @@
  * - `BNLAB_FC_SEED=<int>`: another fast-check seed;
  * - `BNLAB_DEEP=1`: about ten times as many runs and larger shapes.
  *
- * A deep sweep of this folder:
+ * A deep sweep of this folder (about five minutes on two cores):
  *
  * ```sh
  * BNLAB_DEEP=1 deno test --allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab,/proc/cpuinfo \
@@ -23,10 +23,10 @@
  *
  * Backends. `cpu` and `wasm` are separate TF.js backends; `native` is the
  * `wasm` backend with oneDNN kernels installed over some of its kernels
- * (`initNative`). To test all three in one file, this module records the
- * `wasm` kernel registry before and after `initNative` and swaps the changed
- * kernel configs in and out. When oneDNN cannot be loaded, native tests are
- * registered as ignored with the reason in their name.
+ * (`initNative`), so it cannot share an isolate with plain wasm: each topic
+ * file runs cpu and wasm, and `native_test.ts` re-runs every topic file's
+ * properties on native in an isolate of its own. When oneDNN cannot be
+ * loaded, native tests are registered as ignored with the reason in their name.
  *
  * @module
  */
@@ -67,9 +67,11 @@ export function depth<T>(quick: T, deep: T): T {
 }
 
 function replayHint(): string {
-  return `\nReplay: BNLAB_FC_SEED=${FC_SEED}${DEEP ? " BNLAB_DEEP=1" : ""} deno test ` +
-    `--allow-env=...,BNLAB_FC_SEED,BNLAB_DEEP ... tests/properties/ ` +
-    `(the default seed is ${DEFAULT_FC_SEED}; fast-check's { seed, path } above pins the case)`;
+  return `\nReplay with: BNLAB_FC_SEED=${FC_SEED}${DEEP ? " BNLAB_DEEP=1" : ""} deno test ` +
+    "--allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab,/proc/cpuinfo --allow-write=/tmp " +
+    "--allow-ffi --allow-env=HOME,XDG_CACHE_HOME,FASHION_MNIST_DIR,MNIST_DIR,BNLAB_DEBUG," +
+    "BNLAB_DNNL_PATH,BNLAB_FC_SEED,BNLAB_DEEP tests/properties/<file> " +
+    `(default seed ${DEFAULT_FC_SEED}; fast-check's { seed, path } above pins the failing case)`;
 }
 
 /** `fc.assert` with this run's seed and `runs` runs (ten times as many when deep). */
@@ -109,96 +111,74 @@ export const BACKENDS: readonly Backend[] = ["cpu", "wasm", "native"];
 /** The backends compared against `cpu`. */
 export const ACCELERATED: readonly Backend[] = ["wasm", "native"];
 
-type NativeState =
-  | {
-    ok: true;
-    library: string;
-    native: tf.KernelConfig[];
-    wasm: Map<string, tf.KernelConfig | undefined>;
-  }
-  | { ok: false; reason: string };
+/**
+ * Backends this isolate registers tests for. A topic file alone runs cpu and
+ * wasm; `native_test.ts` switches to native (after loading oneDNN) and then
+ * imports the topic files. Native kernels write into the wasm heap, so native
+ * runs in its own isolate (one per test file), where a native bug cannot
+ * disturb the wasm tests.
+ */
+let selected: readonly Backend[] = ["cpu", "wasm"];
+let native: { ok: true; library: string } | { ok: false; reason: string } | undefined;
+let active: Backend | undefined;
 
-function wasmKernels(): Map<string, tf.KernelConfig> {
-  return new Map(tf.getKernelsForBackend("wasm").map((k) => [k.kernelName, k]));
-}
-
-function install(configs: Iterable<tf.KernelConfig>): void {
-  for (const config of configs) {
-    if (tf.getKernel(config.kernelName, config.backendName)) {
-      tf.unregisterKernel(config.kernelName, config.backendName);
-    }
-    tf.registerKernel(config);
-  }
-}
-
-await initBackend("cpu");
-await initBackend("wasm");
-const nativeState: NativeState = await (async () => {
-  const before = wasmKernels();
-  let result: Awaited<ReturnType<typeof initNative>>;
+/**
+ * Load oneDNN in this isolate and register tests for `native` only from now
+ * on. Returns the library, or why it is unavailable (then native tests are
+ * registered as ignored, with the reason in their names).
+ */
+export async function enableNative(): Promise<
+  { ok: true; library: string } | { ok: false; reason: string }
+> {
+  selected = ["native"];
   try {
-    result = await initNative({ threads: 1 });
+    await initBackend("cpu");
+    const result = await initNative({ threads: 1 });
+    native = result.ok
+      ? { ok: true, library: result.library }
+      : { ok: false, reason: result.short };
   } catch (err) {
-    result = {
-      ok: false,
-      reason: String(err),
-      short: `initNative threw: ${(err as Error).message}`,
-    };
+    native = { ok: false, reason: `initNative threw: ${(err as Error).message}` };
   }
-  // Whatever initNative left registered for wasm that differs from before is "native".
-  const native = [...wasmKernels().values()].filter((k) => before.get(k.kernelName) !== k);
-  const wasm = new Map(native.map((k) => [k.kernelName, before.get(k.kernelName)]));
-  restoreWasm(native, wasm);
-  await tf.setBackend("cpu");
-  return result.ok
-    ? { ok: true, library: result.library, native, wasm }
-    : { ok: false, reason: result.short };
-})();
-
-function restoreWasm(
-  native: tf.KernelConfig[],
-  wasm: Map<string, tf.KernelConfig | undefined>,
-): void {
-  for (const k of native) {
-    if (!wasm.get(k.kernelName) && tf.getKernel(k.kernelName, "wasm")) {
-      tf.unregisterKernel(k.kernelName, "wasm");
-    }
-  }
-  install([...wasm.values()].filter((k): k is tf.KernelConfig => k !== undefined));
+  active = undefined;
+  return native;
 }
 
-let active: Backend = "cpu";
-
-/** Why native tests are skipped, or `undefined` when oneDNN loaded. */
-export const nativeSkipReason: string | undefined = nativeState.ok ? undefined : nativeState.reason;
-
-/** Make `backend` the active TF.js backend (swapping native kernels in or out). */
+/** Make `backend` the active TF.js backend, starting it on first use. */
 export async function useBackend(backend: Backend): Promise<void> {
   if (backend === active) return;
-  if (backend === "native") {
-    if (!nativeState.ok) throw new Error(`native backend unavailable: ${nativeState.reason}`);
-    install(nativeState.native);
-  } else if (active === "native" && nativeState.ok) {
-    restoreWasm(nativeState.native, nativeState.wasm);
-  }
-  if (!(await tf.setBackend(backend === "cpu" ? "cpu" : "wasm"))) {
-    throw new Error(`cannot switch to ${backend}`);
+  if (backend === "cpu") {
+    await initBackend("cpu");
+  } else if (backend === "native") {
+    if (!native?.ok) {
+      throw new Error(`native backend unavailable: ${native?.reason ?? "not enabled"}`);
+    }
+    if (!(await tf.setBackend("wasm"))) throw new Error("cannot switch to native");
+  } else {
+    if (native) {
+      throw new Error("this isolate runs native kernels on the wasm backend; no plain wasm here");
+    }
+    if (active === undefined || !tf.findBackend("wasm")) await initBackend("wasm");
+    else if (!(await tf.setBackend("wasm"))) throw new Error("cannot switch to wasm");
   }
   active = backend;
 }
 
 /**
- * Register `name` once per backend in `backends`, as `"<name> [<backend>]"`,
- * with `backend` active while `fn` runs. Native tests are ignored, visibly,
- * when oneDNN is unavailable. Checks that `fn` leaves no tensors behind.
+ * Register `name` once per backend in `backends` that this isolate runs
+ * (see {@linkcode enableNative}), as `"<name> [<backend>]"`, with `backend`
+ * active while `fn` runs. Native tests are ignored, visibly, when oneDNN is
+ * unavailable. Fails when `fn` leaves tensors behind.
  */
 export function backendTest(
   name: string,
   fn: (backend: Backend) => void | Promise<void>,
   backends: readonly Backend[] = BACKENDS,
 ): void {
-  for (const backend of backends) {
-    const skip = backend === "native" ? nativeSkipReason : undefined;
+  for (const backend of backends.filter((b) => selected.includes(b))) {
+    const skip = backend === "native" && !native?.ok
+      ? (native?.reason ?? "not enabled")
+      : undefined;
     Deno.test({
       name: `${name} [${backend}]${skip ? ` (skipped: native unavailable: ${skip})` : ""}`,
       ignore: skip !== undefined,
@@ -372,4 +352,13 @@ export function assertWithin(
       throw new Error(`${what}: at ${i}, ${actual[i]} vs ${expected[i]} (|diff| ${d} > ${bound})`);
     }
   }
+}
+
+/** Run `fn` in a `tf.tidy` scope and return its (non-tensor) result; every tensor it creates is disposed. */
+export function scoped<T>(fn: () => T): T {
+  let out: T | undefined;
+  tf.tidy(() => {
+    out = fn();
+  });
+  return out as T;
 }

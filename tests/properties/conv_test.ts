@@ -8,7 +8,15 @@
  * relative to the magnitudes involved leaves a wide margin, while any real
  * mistake (a wrong tap, a lost term) is of the order of the values themselves.
  *
- * Seed and depth: see `_prop.ts` (BNLAB_FC_SEED, BNLAB_DEEP=1).
+ * Fixed fast-check seed (override: BNLAB_FC_SEED=<int>); a deeper sweep, ten times the runs
+ * on larger shapes (see `_prop.ts`; native: `native_test.ts` re-runs this file there), when run as:
+ *
+ * ```sh
+ * BNLAB_DEEP=1 deno test --allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab,/proc/cpuinfo \
+ *   --allow-write=/tmp --allow-ffi \
+ *   --allow-env=HOME,XDG_CACHE_HOME,FASHION_MNIST_DIR,MNIST_DIR,BNLAB_DEBUG,BNLAB_DNNL_PATH,BNLAB_FC_SEED,BNLAB_DEEP \
+ *   tests/properties/conv_test.ts
+ * ```
  *
  * @module
  */
@@ -17,7 +25,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
 import { conv2d } from "../../lib/models/ops.ts";
 import type { Layer, Padding } from "../../lib/models/types.ts";
-import { build } from "./_models.ts";
+import { build, randomiseTrainable } from "./_models.ts";
 import {
   assertRelErr,
   assertWithin,
@@ -403,6 +411,43 @@ backendTest(
           }
           assertRelErr(values(dw!), taps, 1e-5, "filter gradient");
         });
+      }),
+      depth(20, 200),
+    );
+  },
+);
+
+backendTest(
+  "the conv layer computes the same in training (harness conv2d + bias) and evaluation (fused conv)",
+  () => {
+    check(
+      fc.property(convArb, fc.boolean(), (s, bias) => {
+        const oh = outSize(s.h, s.k, s.stride, s.padding, s.dilation);
+        const ow = outSize(s.w, s.k, s.stride, s.padding, s.dilation);
+        const layers: Layer[] = [
+          {
+            type: "conv2d",
+            filters: s.o,
+            kernel: s.k,
+            stride: s.stride,
+            padding: s.padding,
+            dilation: s.dilation,
+            bias,
+          },
+          { type: "flatten" },
+        ];
+        const model = build(layers, [s.h, s.w, s.c], oh * ow * s.o, s.seed);
+        try {
+          randomiseTrainable(model, s.seed, 1);
+          tf.tidy(() => {
+            const x = randomTensor(s.seed, xShape(s)) as tf.Tensor4D;
+            const training = values(model.forward(x, { training: true }));
+            const evaluation = values(model.forward(x, { training: false }));
+            assertRelErr(evaluation, training, 1e-5, "evaluation vs training forward");
+          });
+        } finally {
+          model.dispose();
+        }
       }),
       depth(20, 200),
     );

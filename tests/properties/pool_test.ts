@@ -4,7 +4,15 @@
  * kernel the harness replaces (lib/backends/kernels/max_pool_grad.ts), on cpu,
  * wasm and native. Expected values come from plain loops in this file.
  *
- * Seed and depth: see `_prop.ts` (BNLAB_FC_SEED, BNLAB_DEEP=1).
+ * Fixed fast-check seed (override: BNLAB_FC_SEED=<int>); a deeper sweep, ten times the runs
+ * on larger shapes (see `_prop.ts`; native: `native_test.ts` re-runs this file there), when run as:
+ *
+ * ```sh
+ * BNLAB_DEEP=1 deno test --allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab,/proc/cpuinfo \
+ *   --allow-write=/tmp --allow-ffi \
+ *   --allow-env=HOME,XDG_CACHE_HOME,FASHION_MNIST_DIR,MNIST_DIR,BNLAB_DEBUG,BNLAB_DNNL_PATH,BNLAB_FC_SEED,BNLAB_DEEP \
+ *   tests/properties/pool_test.ts
+ * ```
  *
  * @module
  */
@@ -116,7 +124,13 @@ backendTest(
 );
 
 backendTest("max pooling is invariant to permutations inside each (non-overlapping) window", () => {
-  const arb = poolArb.map((p) => ({ ...p, stride: p.size, padding: "valid" as Padding }));
+  const arb = poolArb.map((p) => ({
+    ...p,
+    stride: p.size,
+    padding: "valid" as Padding,
+    h: Math.max(p.h, p.size),
+    w: Math.max(p.w, p.size),
+  }));
   check(
     fc.property(arb, (p) => {
       tf.tidy(() => {

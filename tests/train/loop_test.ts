@@ -6,13 +6,23 @@ import { buildModel } from "../../lib/models/build.ts";
 import type { Layer } from "../../lib/models/types.ts";
 import { rngAt } from "../../lib/rng.ts";
 import { makeSplit } from "../../lib/splits.ts";
-import { createOptimizer, evaluate, type RunData, trainModel, trainStep } from "../../lib/train/loop.ts";
+import {
+  createOptimizer,
+  evaluate,
+  type RunData,
+  trainModel,
+  trainStep,
+} from "../../lib/train/loop.ts";
 import { learningRate, type TrainSettings } from "../../lib/train/settings.ts";
 
 await initBackend("wasm");
 
 const dataset = syntheticDataset({ train: 400, test: 100 });
-const split = makeSplit(dataset.train.labels, { kind: "stratified", validationFraction: 0.25, seed: 1 });
+const split = makeSplit(dataset.train.labels, {
+  kind: "stratified",
+  validationFraction: 0.25,
+  seed: 1,
+});
 const data: RunData = {
   images: dataset.train.images,
   labels: dataset.train.labels,
@@ -31,7 +41,11 @@ const layers: Layer[] = [
   { type: "dropout", rate: 0.3 },
   { type: "dense", units: 10 },
 ];
-const options = { init: "glorot_uniform" as const, batchNorm: { momentum: 0.1, epsilon: 1e-3 }, classes: 10 };
+const options = {
+  init: "glorot_uniform" as const,
+  batchNorm: { momentum: 0.1, epsilon: 1e-3 },
+  classes: 10,
+};
 const train: TrainSettings = {
   optimizer: { type: "adam", lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
   batchSize: 32,
@@ -42,7 +56,12 @@ const model = () => buildModel(layers, options, (p) => rngAt(5, "init", p));
 
 Deno.test("trainModel() learns the generated dataset well above chance", () => {
   const m = model();
-  const result = trainModel(m, data, { seed: 5, classes: 10, train, eval: { batchSize: 50, batchStatsAtEval: false } });
+  const result = trainModel(m, data, {
+    seed: 5,
+    classes: 10,
+    train,
+    eval: { batchSize: 50, batchStatsAtEval: false },
+  });
   m.dispose();
   assert.equal(result.epochs.length, 3);
   assert.ok(result.test.acc > 0.5, `test accuracy ${result.test.acc}`);
@@ -54,7 +73,12 @@ Deno.test("trainModel() leaks no tensors: the count is flat across an epoch", ()
   const optimizer = createOptimizer(train);
   const images = new Float32Array(32 * 784).fill(0.5);
   const labels = Int32Array.from({ length: 32 }, (_, i) => i % 10);
-  const settings = { seed: 1, classes: 10, train, eval: { batchSize: 50, batchStatsAtEval: false } };
+  const settings = {
+    seed: 1,
+    classes: 10,
+    train,
+    eval: { batchSize: 50, batchStatsAtEval: false },
+  };
   trainStep(m, optimizer, images, labels, settings, 0); // creates Adam's slots
   const before = tf.memory().numTensors;
   for (let step = 1; step < 12; step++) trainStep(m, optimizer, images, labels, settings, step);
@@ -73,17 +97,31 @@ Deno.test("trainModel() stops early and tests the best epoch's weights", () => {
     epochs: 12,
     earlyStopping: { patience: 2, restoreBest: true },
   };
-  const result = trainModel(m, data, { seed: 5, classes: 10, train: settings, eval: { batchSize: 50, batchStatsAtEval: false } });
+  const result = trainModel(m, data, {
+    seed: 5,
+    classes: 10,
+    train: settings,
+    eval: { batchSize: 50, batchStatsAtEval: false },
+  });
   assert.ok(result.epochs.length < 12, `ran ${result.epochs.length} epochs`);
   assert.equal(result.epochs.length - result.bestEpoch, 2);
   assert.equal(result.final.epoch, result.bestEpoch);
-  const val = evaluate(m, data.images, data.labels, data.validation, { batchSize: 50, batchStatsAtEval: false });
+  const val = evaluate(m, data.images, data.labels, data.validation, {
+    batchSize: 50,
+    batchStatsAtEval: false,
+  });
   assert.equal(val.loss, result.final.valLoss, "the model holds the best epoch's weights");
   m.dispose();
 });
 
 Deno.test("learningRate() halves every five epochs under a step schedule", () => {
   const s: TrainSettings = { ...train, lrSchedule: { type: "step", every: 5, factor: 0.5 } };
-  assert.deepEqual([0, 4, 5, 9, 10].map((e) => learningRate(s, e)), [0.01, 0.01, 0.005, 0.005, 0.0025]);
+  assert.deepEqual([0, 4, 5, 9, 10].map((e) => learningRate(s, e)), [
+    0.01,
+    0.01,
+    0.005,
+    0.005,
+    0.0025,
+  ]);
   assert.equal(learningRate(train, 7), 0.01);
 });

@@ -126,7 +126,11 @@ export function batchNormTrainConfig(backendName: string): KernelConfig {
     );
     return [y, mean, variance];
   };
-  return { kernelName: BATCH_NORM_TRAIN, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+  return {
+    kernelName: BATCH_NORM_TRAIN,
+    backendName,
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+  };
 }
 
 /** Backward kernel config for `backendName`. */

@@ -85,5 +85,9 @@ export function maxPoolGradConfig(backendName: string): KernelConfig {
     maxPoolGrad(memory.f32(dy), memory.f32(input), memory.f32(dx), info);
     return dx;
   };
-  return { kernelName: "MaxPoolGrad", backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+  return {
+    kernelName: "MaxPoolGrad",
+    backendName,
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+  };
 }

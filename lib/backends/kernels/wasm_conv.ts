@@ -112,7 +112,9 @@ export function convBackpropInputConfig(
       dimRoundingMode,
     );
     if (info.strideHeight !== 1 || info.strideWidth !== 1) {
-      if (!fallback) throw new Error(`Strided Conv2DBackpropInput is not available on ${backendName}`);
+      if (!fallback) {
+        throw new Error(`Strided Conv2DBackpropInput is not available on ${backendName}`);
+      }
       return fallback(args as never) as TensorInfo;
     }
     const flipped = run("Reverse", { x: filter }, { dims: [0, 1] });

@@ -31,7 +31,9 @@ export function wasmBatchMatMulConfig(original: KernelFunc): KernelConfig {
     const transposeKernel = getKernel("Transpose", "wasm")!.kernelFunc;
     const as3 = (t: TensorInfo) => t.shape.length === 2 ? { ...t, shape: [1, ...t.shape] } : t;
     const flip = (t: TensorInfo) =>
-      transposeKernel({ inputs: { x: as3(t) }, backend, attrs: { perm: [0, 2, 1] } } as never) as TensorInfo;
+      transposeKernel(
+        { inputs: { x: as3(t) }, backend, attrs: { perm: [0, 2, 1] } } as never,
+      ) as TensorInfo;
     const at = attrs.transposeA ? flip(a) : as3(a);
     const bt = attrs.transposeB ? flip(b) : as3(b);
     const out = original({

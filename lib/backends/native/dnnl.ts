@@ -55,7 +55,6 @@ export const DNNL = {
 /** `DNNL_ARG_*` execution argument indices. */
 export const ARG = {
   src: 1,
-  src1: 2,
   dst: 17,
   weights: 33,
   bias: 41,

@@ -95,16 +95,26 @@ function fixThreads(
         "-DDNNL_CPU_RUNTIME=OMP and point BNLAB_DNNL_PATH at it. Or use --backend wasm.",
     };
   }
-  try {
-    setOpenMpThreads(threads, dirOf(path));
-  } catch (err) {
+  const set = setOpenMpThreads(threads, dirOf(path));
+  if (!set.ok && set.failures.length === 0) {
+    const gomp = `${dirOf(path)}/libgomp.so.1`;
     return {
       ok: false,
-      short: "cannot set OpenMP threads",
-      reason: `${version} loaded from ${path}, but its OpenMP thread count could not be set ` +
-        `(${(err as Error).message}). Install GNU OpenMP (\`sudo apt-get install libgomp1\` on ` +
-        "Debian/Ubuntu) next to oneDNN and allow Deno FFI access to it (--allow-ffi). Or use " +
-        "--backend wasm.",
+      short: "no --allow-ffi permission for libgomp",
+      reason: `${version} loaded from ${path}, but Deno may not open GNU OpenMP (${gomp}), ` +
+        `through which the thread count is set: allow both files, e.g. ` +
+        `--allow-ffi=${path},${gomp}. Or use --backend wasm.`,
+    };
+  }
+  if (!set.ok) {
+    const tried = [...set.failures, ...set.denied.map((p) => `${p}: not permitted`)];
+    return {
+      ok: false,
+      short: "GNU OpenMP (libgomp.so.1) not found",
+      reason: `${version} loaded from ${path}, but GNU OpenMP, through which its thread count ` +
+        `is set, did not load (${tried.join("; ")}). ` +
+        "Install it (`sudo apt-get install libgomp1` on Debian/Ubuntu) and allow Deno FFI " +
+        "access to it (--allow-ffi). Or use --backend wasm.",
     };
   }
   return `${threads} thread${threads === 1 ? "" : "s"}`;

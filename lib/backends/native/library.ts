@@ -5,6 +5,7 @@
  * @module
  */
 import { Dnnl } from "./dnnl.ts";
+import { granted } from "./permissions.ts";
 
 /** Environment variable naming the library file to use instead of the standard paths. */
 export const DNNL_PATH_ENV = "BNLAB_DNNL_PATH";
@@ -31,11 +32,8 @@ const INSTALL = "On Debian/Ubuntu install it with `sudo apt-get install libdnnl2
 /** The library paths to try: the environment override if set (and readable), else the standard ones. */
 export function candidatePaths(): string[] {
   let override: string | undefined;
-  try {
-    override = Deno.env.get(DNNL_PATH_ENV);
-  } catch {
-    // Without --allow-env the override cannot be read; the standard paths remain.
-  }
+  // Without --allow-env the override cannot be read (and is not prompted for); the standard paths remain.
+  if (granted({ name: "env", variable: DNNL_PATH_ENV })) override = Deno.env.get(DNNL_PATH_ENV);
   if (override) return [override];
   return Deno.build.os === "linux" ? [...STANDARD_PATHS] : [];
 }
@@ -54,6 +52,10 @@ export function loadDnnl(): Loaded {
   const failures: string[] = [];
   const denied: string[] = [];
   for (const path of paths) {
+    if (!granted({ name: "ffi", path })) {
+      denied.push(path);
+      continue;
+    }
     let dnnl: Dnnl;
     try {
       dnnl = new Dnnl(path);

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { granted } from "./permissions.ts";
+
 const SYMBOLS = {
   omp_set_num_threads: { parameters: ["i32"], result: "void" },
   omp_get_max_threads: { parameters: [], result: "i32" },
@@ -22,9 +24,10 @@ export const WAIT_POLICY_ENV = "OMP_WAIT_POLICY";
  * spinning threads stall each other several-fold, while passive waiting costs
  * nothing measurable on idle cores. Effective only before libgomp loads (i.e.
  * before oneDNN is opened); returns whether the policy is now passive. Never
- * throws (without `--allow-env` the default policy stays).
+ * throws or prompts (without `--allow-env` the default policy stays).
  */
 export function preferPassiveWaiting(): boolean {
+  if (!granted({ name: "env", variable: WAIT_POLICY_ENV })) return false;
   try {
     const current = Deno.env.get(WAIT_POLICY_ENV);
     if (current !== undefined) return current.toLowerCase() === "passive";
@@ -49,25 +52,37 @@ export function gompCandidates(dnnlDir: string): string[] {
   return [...new Set([dnnlDir, ...GOMP_DIRS])].map((dir) => `${dir}/libgomp.so.1`);
 }
 
+/** Outcome of {@linkcode setOpenMpThreads}. */
+export type ThreadsResult =
+  | { ok: true; path: string }
+  | { ok: false; denied: string[]; failures: string[] };
+
+let gomp: { lib: Deno.DynamicLibrary<typeof SYMBOLS>; path: string } | undefined;
+
 /**
- * Set the OpenMP thread count of this thread's parallel regions to `threads`
- * and return the path of the libgomp used. Throws `Error` naming the paths
- * tried when no libgomp loads, or if the setting does not take.
+ * Set the OpenMP thread count of this thread's parallel regions to `threads`,
+ * through the first libgomp that loads (kept open for later calls). Reports
+ * the paths FFI may not open (`denied`) and other failures instead of
+ * throwing; throws `Error` only if the setting does not take.
  */
-export function setOpenMpThreads(threads: number, dnnlDir: string): string {
+export function setOpenMpThreads(threads: number, dnnlDir: string): ThreadsResult {
+  const denied: string[] = [];
   const failures: string[] = [];
-  for (const path of gompCandidates(dnnlDir)) {
-    let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-    try {
-      lib = Deno.dlopen(path, SYMBOLS);
-    } catch (err) {
-      failures.push(`${path}: ${(err as Error).message.split("\n")[0]}`);
+  for (const path of gomp ? [] : gompCandidates(dnnlDir)) {
+    if (!granted({ name: "ffi", path })) {
+      denied.push(path);
       continue;
     }
-    lib.symbols.omp_set_num_threads(threads);
-    const got = lib.symbols.omp_get_max_threads();
-    if (got !== threads) throw new Error(`omp_set_num_threads(${threads}) left ${got} threads`);
-    return path;
+    try {
+      gomp = { lib: Deno.dlopen(path, SYMBOLS), path };
+      break;
+    } catch (err) {
+      failures.push(`${path}: ${(err as Error).message.split("\n")[0]}`);
+    }
   }
-  throw new Error(`GNU OpenMP (libgomp.so.1) did not load: ${failures.join("; ")}`);
+  if (!gomp) return { ok: false, denied, failures };
+  gomp.lib.symbols.omp_set_num_threads(threads);
+  const got = gomp.lib.symbols.omp_get_max_threads();
+  if (got !== threads) throw new Error(`omp_set_num_threads(${threads}) left ${got} threads`);
+  return { ok: true, path: gomp.path };
 }

@@ -4,9 +4,9 @@
  *
  * `MaxPoolGrad` re-runs the forward pooling in training mode to get oneDNN's
  * workspace (the argmax of each window), then scatters `dy` through it.
- * oneDNN keeps the first maximum of a window in row-major order (a strictly
- * greater value replaces the current one), as TF.js's `cpu` kernel does, so
- * ties agree; the tests check this on inputs full of ties.
+ * oneDNN records the first maximum of a window in row-major order, as
+ * TF.js's `cpu` kernel does, so gradients of ties (common after ReLU) agree;
+ * the tests check this on inputs full of ties, at training sizes too.
  *
  * Average pooling matches TF.js's `cpu` kernels: the forward pass averages
  * over the window's positions inside the input, the gradient divides by the
@@ -27,9 +27,6 @@ import { ARG, check, dims, DNNL, type Dnnl, opDesc } from "./dnnl.ts";
 import { nativeKernel } from "./kernel.ts";
 import { nhwc, viewOf } from "./memory.ts";
 import { Buffer, type Group, Primitive, PrimitiveCache, primitiveDesc } from "./primitive.ts";
-
-/** `dnnl_pooling_avg_include_padding`: divide by the full window size. */
-const POOLING_AVG_INCLUDE_PADDING = 0x2ff;
 
 /** Sizes of one pooling. */
 interface Geometry {
@@ -197,6 +194,6 @@ export function poolKernels(dnnl: Dnnl): KernelConfig[] {
     pool("MaxPool", DNNL.poolingMax),
     poolGrad("MaxPoolGrad", DNNL.poolingMax),
     pool("AvgPool", DNNL.poolingAvgExcludePadding),
-    poolGrad("AvgPoolGrad", POOLING_AVG_INCLUDE_PADDING),
+    poolGrad("AvgPoolGrad", DNNL.poolingAvgIncludePadding),
   ];
 }

@@ -188,7 +188,9 @@ function addParam(
   trainable = true,
   l2 = 0,
 ): tf.Variable {
-  const variable = tf.variable(tf.tensor(values, shape, "float32"), trainable);
+  const initial = tf.tensor(values, shape, "float32");
+  const variable = tf.variable(initial, trainable);
+  initial.dispose();
   env.params.push({ name, variable, trainable, l2 });
   return variable;
 }

@@ -197,3 +197,14 @@ Deno.test("a missing oneDNN, or no FFI permission, is reported with what to do, 
     else Deno.env.set(DNNL_PATH_ENV, previous);
   }
 });
+
+nativeTest("initNative() called again keeps every native kernel installed", async () => {
+  const installed = new Map(
+    tf.getKernelsForBackend("wasm").map((k) => [k.kernelName, k.kernelFunc]),
+  );
+  await initNative({ threads: 1 });
+  await initNative({ threads: 2 });
+  const after = new Map(tf.getKernelsForBackend("wasm").map((k) => [k.kernelName, k.kernelFunc]));
+  const replaced = [...installed.keys()].filter((name) => after.get(name) !== installed.get(name));
+  assert.deepEqual(replaced, []);
+});

@@ -22,7 +22,7 @@ export function modelOptions(
 /**
  * Build `layers` for per-example `inputShape`, initialised from `seed`. Built
  * inside `tf.tidy` because `buildModel` leaves each weight's initial-value
- * tensor undisposed (see the report on lib/models/build.ts `addParam`).
+ * tensor undisposed (`addParam` in lib/models/build.ts: `tf.variable(tf.tensor(...))`).
  */
 export function build(
   layers: Layer[],

@@ -1,8 +1,7 @@
 /**
  * Shared machinery of the property tests in `tests/properties/`: the
- * fast-check seed and run counts, running one property on every backend
- * (cpu, wasm, native) in one process, random data from a seed, and numeric
- * comparisons.
+ * fast-check seed and run counts, registering one property per backend
+ * (cpu, wasm, native), random data from a seed, and numeric comparisons.
  *
  * Seeds and depth. Every `fc.assert` uses a fixed seed, so a run is
  * reproducible; a failure prints fast-check's `{ seed, path }` and the command

@@ -103,7 +103,7 @@ backendTest(
           if (convL2 === 0 && denseL2 === 0) {
             assert.equal(penalty, undefined, "no penalty without l2");
           } else {assert.ok(
-              Math.abs(penalty! - expected) <= 1e-6 * expected,
+              Math.abs(penalty! - expected) <= 1e-5 * expected,
               `penalty ${penalty} vs ${expected}`,
             );}
           // Gradient of (cross-entropy + penalty) minus that of cross-entropy alone.

@@ -15,6 +15,7 @@
  * @module
  */
 import type { KernelConfig } from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 import { replaceKernel } from "../registry.ts";
 import { initWasm } from "../wasm.ts";
 import { batchNormKernels } from "./batch_norm.ts";
@@ -66,10 +67,13 @@ export async function initNative(options: { threads: number }): Promise<NativeRe
     fresh?.dnnl.close();
     return threading;
   }
-  await initWasm();
   if (fresh) {
+    await initWasm();
     for (const config of nativeKernelConfigs(fresh.dnnl)) replaceKernel(config);
     loaded = fresh;
+  } else if (tf.getBackend() !== "wasm") {
+    // Already installed: only reactivate wasm (initWasm would put the wasm kernels back).
+    await tf.setBackend("wasm");
   }
   const { major, minor, patch } = dnnl.version;
   const file = path.slice(path.lastIndexOf("/") + 1);

@@ -4,7 +4,10 @@ import { verifyGolden } from "../../lib/cli/verify.ts";
 import { GoldenError } from "../../lib/errors.ts";
 import { blessStudy, goldenPath, readGolden } from "../../lib/golden.ts";
 import { loadSpec } from "../../lib/spec.ts";
+import { readMeta } from "../../lib/study/meta.ts";
+import { readResults } from "../../lib/study/results.ts";
 import { runStudy } from "../../lib/study/study.ts";
+import { checkReproduction } from "../../lib/verify.ts";
 import { rejectsWith } from "../_assert.ts";
 
 /** A blessed smoke study of lenet5 on the generated dataset, in a temp dir. */
@@ -131,4 +134,19 @@ Deno.test("blessing twice from the same results gives byte-identical golden file
     await Deno.readTextFile(goldenPath("lenet5", "smoke", again)),
     await Deno.readTextFile(fixture.path),
   );
+});
+
+Deno.test("a different environment gets the statistical check, which passes close means and fails shifted ones", async () => {
+  const golden = await readGolden(fixture.path);
+  const dir = join(fixture.results, "lenet5", "smoke");
+  const meta = (await readMeta(dir))!;
+  const { runs } = await readResults(dir);
+  const elsewhere = { ...meta, backend: "cpu" };
+  const same = checkReproduction(golden, { meta: elsewhere, runs });
+  assert.equal(same.kind, "reproduction (statistical)");
+  assert.equal(same.pass, true, same.diff.join("\n"));
+  const shifted = runs.map((r) => r.variant === "bn" ? { ...r, test_acc: String(Number(r.test_acc) - 0.3) } : r);
+  const moved = checkReproduction(golden, { meta: elsewhere, runs: shifted });
+  assert.equal(moved.pass, false);
+  assert.match(moved.diff.join("\n"), /^bn test_acc mean/);
 });

@@ -145,7 +145,9 @@ Deno.test("a different environment gets the statistical check, which passes clos
   const same = checkReproduction(golden, { meta: elsewhere, runs });
   assert.equal(same.kind, "reproduction (statistical)");
   assert.equal(same.pass, true, same.diff.join("\n"));
-  const shifted = runs.map((r) => r.variant === "bn" ? { ...r, test_acc: String(Number(r.test_acc) - 0.3) } : r);
+  const shifted = runs.map((r) =>
+    r.variant === "bn" ? { ...r, test_acc: String(Number(r.test_acc) - 0.3) } : r
+  );
   const moved = checkReproduction(golden, { meta: elsewhere, runs: shifted });
   assert.equal(moved.pass, false);
   assert.match(moved.diff.join("\n"), /^bn test_acc mean/);

@@ -6,45 +6,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import * as tf from "@tensorflow/tfjs-core";
-import { registerCpuKernels } from "../../lib/backends/cpu.ts";
-import { initNative } from "../../lib/backends/native/init.ts";
 import { nativeKernelCounts, resetNativeKernelCounts } from "../../lib/backends/native/stats.ts";
-import {
-  batchNormTrain,
-  conv2d as dilatedConv2d,
-  registerOpGradients,
-} from "../../lib/models/ops.ts";
-
-registerOpGradients();
-registerCpuKernels();
-const native = await initNative({ threads: 2 });
-const available = native.ok;
-if (!native.ok) {
-  // deno-lint-ignore no-console
-  console.warn(`native kernel tests skipped: ${native.short}`);
-}
-
-/** A test that runs only where oneDNN loaded; elsewhere it is listed as ignored, with the reason. */
-function nativeTest(name: string, fn: () => Promise<void> | void): void {
-  Deno.test({
-    name: available ? name : `${name} (skipped: ${native.ok ? "" : native.short})`,
-    ignore: !available,
-    fn,
-  });
-}
-
-/** max|a − b| / max(1, max|b|): the error of `a` relative to the reference `b`. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, "lengths differ");
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
+import { batchNormTrain, conv2d as dilatedConv2d } from "../../lib/models/ops.ts";
+import { nativeTest, relErr } from "./_native.ts";
 
 /** Uniform values in [-1, 1) from a small seeded generator (mulberry32). */
 function randoms(n: number, seed: number): Float32Array {

@@ -5,45 +5,13 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { registerCpuKernels } from "../../lib/backends/cpu.ts";
 import { initNative } from "../../lib/backends/native/init.ts";
 import { DNNL_PATH_ENV, loadDnnl } from "../../lib/backends/native/library.ts";
 import { nativeKernelCounts, resetNativeKernelCounts } from "../../lib/backends/native/stats.ts";
 import { buildModel, type Model } from "../../lib/models/build.ts";
-import { registerOpGradients } from "../../lib/models/ops.ts";
 import type { Layer } from "../../lib/models/types.ts";
 import { rngAt } from "../../lib/rng.ts";
-
-registerOpGradients();
-registerCpuKernels();
-const native = await initNative({ threads: 2 });
-const available = native.ok;
-if (!native.ok) {
-  // deno-lint-ignore no-console
-  console.warn(`native training tests skipped: ${native.short}`);
-}
-
-/** A test that runs only where oneDNN loaded; elsewhere it is listed as ignored, with the reason. */
-function nativeTest(name: string, fn: () => Promise<void> | void): void {
-  Deno.test({
-    name: available ? name : `${name} (skipped: ${native.ok ? "" : native.short})`,
-    ignore: !available,
-    fn,
-  });
-}
-
-/** max|a − b| / max(1, max|b|): the error of `a` relative to the reference `b`. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, "lengths differ");
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
-}
+import { native, nativeTest, relErr } from "./_native.ts";
 
 const LAYERS: Layer[] = [
   { type: "conv2d", filters: 8, kernel: 3 },

@@ -190,3 +190,21 @@ Deno.test("the report command writes the requested experiment into --out", async
     await tmp.cleanup();
   }
 });
+
+Deno.test("the committed report and README summary are exactly what the committed results produce", async () => {
+  const built = await buildReport({
+    results: "results",
+    profile: "quick",
+    experiments: [],
+    out: "reports",
+    readme: "README.md",
+  });
+  assert.ok(built.reported.length > 0, "no committed quick results to report on");
+  for (const path of built.stale) {
+    await rejectsWith(() => Deno.stat(path), Deno.errors.NotFound, "");
+  }
+  for (const file of built.files) {
+    const committed = await Deno.readTextFile(file.path).catch(() => undefined);
+    assert.ok(committed === file.content, `${file.path} is stale: run deno task report`);
+  }
+});

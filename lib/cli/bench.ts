@@ -6,10 +6,10 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { BACKEND_CHOICES, initBackend } from "../backends/select.ts";
+import { BACKEND_CHOICES, type BackendInfo, initBackend } from "../backends/select.ts";
 import { type Measurement, measureTraining, median } from "../bench/measure.ts";
 import { type PeerResult, runPeer } from "../bench/peer.ts";
-import type { BenchRequest } from "../bench/worker.ts";
+import type { BenchReply, BenchRequest } from "../bench/worker.ts";
 import { UsageError } from "../errors.ts";
 import { loadSpec, resolveRun, type RunConfig } from "../spec.ts";
 import { choiceOption, intOption, listOption, parseCommand, stringOption } from "./args.ts";
@@ -69,12 +69,12 @@ export async function run(argv: string[]): Promise<number> {
   const chosen = archs.length > 0 ? archs : known;
   const configs = chosen.map((a) => resolveRun(spec, a, "full"));
 
-  const info = workers === 1 ? await initBackend(backend, { threads }) : undefined;
+  let info = workers === 1 ? await initBackend(backend, { threads }) : undefined;
   const rows: Row[] = [];
   for (const config of configs) {
-    const m = info
-      ? measureTraining(config, options)
-      : await measureOnWorkers(config, backend, threads, workers, options);
+    let m: Measurement;
+    if (workers === 1) m = measureTraining(config, options);
+    else ({ m, info } = await measureOnWorkers(config, backend, threads, workers, options));
     rows.push({ arch: config.variant, m });
     if (!values.json) {
       console.error(`bench: ${config.variant} ${m.imagesPerSecond.toFixed(1)} images/s`);
@@ -91,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   const name = info?.name ?? backend;
   print(rows, {
     backend: name,
-    threads,
+    threads: info?.threads ?? threads,
     workers,
     library: info?.library,
     json: values.json === true,
@@ -158,43 +158,51 @@ function print(
   }
 }
 
-/** Train `workers` copies side by side; the aggregate is the sum of their rates. */
+/**
+ * Train `workers` copies side by side; the aggregate is the sum of their rates.
+ * Also returns the backend the workers started (for the table's header).
+ */
 async function measureOnWorkers(
   config: RunConfig,
   backend: BenchRequest["backend"],
   threads: number,
   workers: number,
   options: { steps: number; repeats: number },
-): Promise<Measurement> {
-  const results = await Promise.all(
-    Array.from({ length: workers }, () =>
-      new Promise<Measurement>((resolve, reject) => {
-        const worker = new Worker(new URL("../bench/worker.ts", import.meta.url).href, {
-          type: "module",
-        });
-        worker.onmessage = (e) => {
-          worker.terminate();
-          e.data.ok
-            ? resolve(e.data.result)
-            : reject(new Error(`bench worker failed: ${e.data.message}`));
-        };
-        worker.onerror = (e) => {
-          e.preventDefault();
-          worker.terminate();
-          reject(new Error(`bench worker crashed: ${e.message}`));
-        };
-        worker.postMessage({ backend, threads, config, options } satisfies BenchRequest);
-      })),
+): Promise<{ m: Measurement; info: BackendInfo }> {
+  const replies = await Promise.all(
+    Array.from(
+      { length: workers },
+      () =>
+        new Promise<{ result: Measurement; info: BackendInfo }>((resolve, reject) => {
+          const worker = new Worker(new URL("../bench/worker.ts", import.meta.url).href, {
+            type: "module",
+          });
+          worker.onmessage = (e: MessageEvent<BenchReply>) => {
+            worker.terminate();
+            e.data.ok
+              ? resolve(e.data)
+              : reject(new Error(`bench worker failed: ${e.data.message}`));
+          };
+          worker.onerror = (e) => {
+            e.preventDefault();
+            worker.terminate();
+            reject(new Error(`bench worker crashed: ${e.message}`));
+          };
+          worker.postMessage({ backend, threads, config, options } satisfies BenchRequest);
+        }),
+    ),
   );
+  const results = replies.map((r) => r.result);
   const samples = results[0]!.samples.map((_, i) =>
     results.reduce((s, r) => s + (r.samples[i] ?? 0), 0)
   );
-  return {
+  const m = {
     imagesPerSecond: median(samples),
     samples,
     rssMiB: Deno.memoryUsage().rss / 2 ** 20,
     leakedTensors: results.reduce((n, r) => n + r.leakedTensors, 0),
   };
+  return { m, info: replies[0]!.info };
 }
 
 function round1(x: number): number {

@@ -389,7 +389,10 @@ function provenanceTable(a: StudyAnalysis): string {
       "Software",
       `${m.tool} ${m.version}; Deno ${m.deno} (V8 ${m.v8}, TypeScript ${m.typescript}); TF.js core ${m.tfjs}`,
     ],
-    ["CPU", `${m.cpu.model ?? "unknown model"}, ${m.cpu.cores} cores, ${m.cpu.os}/${m.cpu.arch}`],
+    [
+      "CPU",
+      `${m.cpu.model ?? "model not recorded"}, ${m.cpu.cores} cores, ${m.cpu.os}/${m.cpu.arch}`,
+    ],
     [
       "Spec hash",
       m.specHash === current

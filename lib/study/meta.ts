@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { cpus } from "node:os";
 import { z } from "zod";
 import type { Dataset } from "../data/load.ts";
 import { ResultsError } from "../errors.ts";
@@ -56,7 +57,7 @@ export interface BackendFacts {
 }
 
 /** Describe this process's environment for `meta.json`. */
-export async function describeEnvironment(
+export function describeEnvironment(
   backend: BackendFacts,
   run: {
     experiment: string;
@@ -66,7 +67,7 @@ export async function describeEnvironment(
     requested: string;
     command: string[];
   },
-): Promise<StudyMeta> {
+): StudyMeta {
   return {
     tool: TOOL,
     version: VERSION,
@@ -77,7 +78,7 @@ export async function describeEnvironment(
     backend: backend.name,
     threads: backend.threads,
     ...(backend.library ? { library: backend.library } : {}),
-    cpu: await describeCpu(),
+    cpu: describeCpu(),
     experiment: run.experiment,
     specHash: run.specHash,
     profile: run.profile,
@@ -153,18 +154,18 @@ export async function writeMeta(dir: string, meta: StudyMeta, hasRows: boolean):
   await writeFileAtomic(resultPaths(dir).meta, JSON.stringify(meta, null, 2) + "\n");
 }
 
-async function describeCpu(): Promise<StudyMeta["cpu"]> {
+function describeCpu(): StudyMeta["cpu"] {
   const cpu: StudyMeta["cpu"] = {
     arch: Deno.build.arch,
     os: Deno.build.os,
     cores: navigator.hardwareConcurrency,
   };
   try {
-    const info = await Deno.readTextFile("/proc/cpuinfo");
-    const model = info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim();
+    // node:os needs only --allow-sys=cpus; Deno 2 refuses /proc/cpuinfo without -A.
+    const model = cpus()[0]?.model?.trim();
     if (model) cpu.model = model;
   } catch {
-    // Not Linux, or not permitted: the model name is optional.
+    // Not permitted: the model name is optional.
   }
   return cpu;
 }

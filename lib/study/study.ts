@@ -134,7 +134,7 @@ async function writePlanMeta(
   options: StudyOptions,
   command: string[],
 ) {
-  const meta = await describeEnvironment(info, {
+  const meta = describeEnvironment(info, {
     experiment: plan.spec.name,
     specHash: specHash(plan.spec),
     profile: options.profile,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { cpus } from "node:os";
 import { join } from "node:path";
 import { readResults, TIMING_COLUMNS } from "../../lib/study/results.ts";
 import { runMain, start, studyPermissions } from "./_run.ts";
@@ -116,7 +117,7 @@ Deno.test("study with an empty data folder names the missing files and the two w
   assert.equal(r.stderr.trim().split("\n").length, 1);
 });
 
-Deno.test("study is resumable: a rerun skips completed runs and changes nothing", async () => {
+Deno.test("study records the CPU model in meta.json, and a rerun skips completed runs and changes nothing", async () => {
   const out = await tempDir();
   const args = [...SMOKE, "-e", "lenet5", "--seed-list", "3", "--workers", "1", "--out", out];
   const first = await runMain(args, studyPermissions(out));
@@ -127,6 +128,12 @@ Deno.test("study is resumable: a rerun skips completed runs and changes nothing"
     await Deno.readTextFile(join(dir, "epochs.csv")),
   ];
   assert.equal((await readResults(dir)).runs.length, 5);
+  const meta = JSON.parse(await Deno.readTextFile(join(dir, "meta.json")));
+  assert.equal(
+    meta.cpu.model,
+    cpus()[0]?.model.trim(),
+    "the task's permissions must let it read the CPU model",
+  );
   const second = await runMain(args, studyPermissions(out));
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /0 runs to train \(5 already stored\)/);

@@ -14,7 +14,7 @@
  * A deep sweep of this folder (about five minutes on two cores):
  *
  * ```sh
- * BNLAB_DEEP=1 deno test --allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab,/proc/cpuinfo \
+ * BNLAB_DEEP=1 deno test --allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab --allow-sys=cpus \
  *   --allow-write=/tmp --allow-ffi \
  *   --allow-env=HOME,XDG_CACHE_HOME,FASHION_MNIST_DIR,MNIST_DIR,BNLAB_DEBUG,BNLAB_DNNL_PATH,BNLAB_FC_SEED,BNLAB_DEEP \
  *   tests/properties/
@@ -67,7 +67,7 @@ export function depth<T>(quick: T, deep: T): T {
 
 function replayHint(): string {
   return `\nReplay with: BNLAB_FC_SEED=${FC_SEED}${DEEP ? " BNLAB_DEEP=1" : ""} deno test ` +
-    "--allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab,/proc/cpuinfo --allow-write=/tmp " +
+    "--allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab --allow-sys=cpus --allow-write=/tmp " +
     "--allow-ffi --allow-env=HOME,XDG_CACHE_HOME,FASHION_MNIST_DIR,MNIST_DIR,BNLAB_DEBUG," +
     "BNLAB_DNNL_PATH,BNLAB_FC_SEED,BNLAB_DEEP tests/properties/<file> " +
     `(default seed ${DEFAULT_FC_SEED}; fast-check's { seed, path } above pins the failing case)`;

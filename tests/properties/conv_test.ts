@@ -12,7 +12,7 @@
  * on larger shapes (see `_prop.ts`; native: `native_test.ts` re-runs this file there), when run as:
  *
  * ```sh
- * BNLAB_DEEP=1 deno test --allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab,/proc/cpuinfo \
+ * BNLAB_DEEP=1 deno test --allow-read=.,/tmp,/usr/share/datasets,$HOME/.cache/bnlab --allow-sys=cpus \
  *   --allow-write=/tmp --allow-ffi \
  *   --allow-env=HOME,XDG_CACHE_HOME,FASHION_MNIST_DIR,MNIST_DIR,BNLAB_DEBUG,BNLAB_DNNL_PATH,BNLAB_FC_SEED,BNLAB_DEEP \
  *   tests/properties/conv_test.ts

@@ -16,6 +16,7 @@
  * @module
  */
 import {
+  type Fingerprint,
   type GoldenFile,
   type GoldenRun,
   rowHash,
@@ -82,8 +83,17 @@ export function checkExact(
   };
 }
 
-/** Statistical comparison of retrained `results` with `golden` (another environment). */
-export function checkStatistical(golden: GoldenFile, results: StudyResults): CheckResult {
+/**
+ * Statistical comparison of retrained `results` with `golden` (another
+ * environment, `fresh` being the retrained runs' fingerprint). The detail
+ * names the fingerprint fields that differ and says whether the retrained
+ * rows happen to be identical to the golden ones all the same.
+ */
+export function checkStatistical(
+  golden: GoldenFile,
+  results: StudyResults,
+  fresh: Fingerprint,
+): CheckResult {
   const study = `${golden.experiment}/${golden.profile}`;
   const runs = restrictToGolden(golden, results.runs);
   const testSize = Number(runs[0]?.test_examples ?? 10000);
@@ -105,11 +115,10 @@ export function checkStatistical(golden: GoldenFile, results: StudyResults): Che
     kind: "reproduction (statistical)",
     study,
     pass: diff.length === 0,
-    detail:
-      `environment differs (${
-        describe(golden)
-      } vs ${results.meta.backend}/${results.meta.threads}t); ` +
-      lines.length + " variants compared",
+    detail: `environment differs (${fingerprintDiff(golden.environment, fresh)}); ` +
+      `${lines.length} variants compared; retrained rows ${
+        runsHash(runs) === golden.runsSha256 ? "identical to" : "differ from"
+      } the golden runs`,
     diff,
   };
 }
@@ -119,7 +128,7 @@ export function checkReproduction(golden: GoldenFile, results: StudyResults): Ch
   const fresh = summarize(restrictToGolden(golden, results.runs), results.meta).environment;
   return sameFingerprint(fresh, golden.environment)
     ? checkExact(golden, results, "reproduction (exact)")
-    : checkStatistical(golden, results);
+    : checkStatistical(golden, results, fresh);
 }
 
 /**
@@ -174,8 +183,16 @@ function diffRuns(
   return diff.slice(0, 20);
 }
 
-function describe(golden: GoldenFile): string {
-  return `${golden.environment.backend}/${golden.environment.threads}t`;
+/** The fields in which two fingerprints differ, as `field: golden → fresh`. */
+function fingerprintDiff(golden: Fingerprint, fresh: Fingerprint): string {
+  const keys = [...new Set([...Object.keys(golden), ...Object.keys(fresh)])].sort();
+  const show = (v: unknown) => v === undefined ? "(not recorded)" : String(v);
+  return keys
+    .filter((k) => golden[k as keyof Fingerprint] !== fresh[k as keyof Fingerprint])
+    .map((k) =>
+      `${k}: ${show(golden[k as keyof Fingerprint])} → ${show(fresh[k as keyof Fingerprint])}`
+    )
+    .join(", ");
 }
 
 function short(hash: string): string {

@@ -145,10 +145,13 @@ Deno.test("a different environment gets the statistical check, which passes clos
   const same = checkReproduction(golden, { meta: elsewhere, runs });
   assert.equal(same.kind, "reproduction (statistical)");
   assert.equal(same.pass, true, same.diff.join("\n"));
+  assert.match(same.detail, /environment differs \(backend: wasm → cpu\)/);
+  assert.match(same.detail, /retrained rows identical to the golden runs/);
   const shifted = runs.map((r) =>
     r.variant === "bn" ? { ...r, test_acc: String(Number(r.test_acc) - 0.3) } : r
   );
   const moved = checkReproduction(golden, { meta: elsewhere, runs: shifted });
   assert.equal(moved.pass, false);
+  assert.match(moved.detail, /retrained rows differ from the golden runs/);
   assert.match(moved.diff.join("\n"), /^bn test_acc mean/);
 });

@@ -17,6 +17,7 @@
  */
 import {
   type Fingerprint,
+  fingerprintOf,
   type GoldenFile,
   type GoldenRun,
   rowHash,
@@ -125,7 +126,7 @@ export function checkStatistical(
 
 /** The exact check when the fingerprints agree, else the statistical one. */
 export function checkReproduction(golden: GoldenFile, results: StudyResults): CheckResult {
-  const fresh = summarize(restrictToGolden(golden, results.runs), results.meta).environment;
+  const fresh = fingerprintOf(results.meta);
   return sameFingerprint(fresh, golden.environment)
     ? checkExact(golden, results, "reproduction (exact)")
     : checkStatistical(golden, results, fresh);
@@ -185,13 +186,12 @@ function diffRuns(
 
 /** The fields in which two fingerprints differ, as `field: golden → fresh`. */
 function fingerprintDiff(golden: Fingerprint, fresh: Fingerprint): string {
-  const keys = [...new Set([...Object.keys(golden), ...Object.keys(fresh)])].sort();
+  const keys = [...new Set([...Object.keys(golden), ...Object.keys(fresh)])]
+    .sort() as (keyof Fingerprint)[];
   const show = (v: unknown) => v === undefined ? "(not recorded)" : String(v);
   return keys
-    .filter((k) => golden[k as keyof Fingerprint] !== fresh[k as keyof Fingerprint])
-    .map((k) =>
-      `${k}: ${show(golden[k as keyof Fingerprint])} → ${show(fresh[k as keyof Fingerprint])}`
-    )
+    .filter((k) => golden[k] !== fresh[k])
+    .map((k) => `${k}: ${show(golden[k])} → ${show(fresh[k])}`)
     .join(", ");
 }
 

@@ -5,11 +5,13 @@
  *
  * | kernel | shipped | here |
  * |---|---|---|
- * | Conv2DBackpropFilter | missing | forward XNNPACK conv on transposed tensors |
+ * | Conv2DBackpropFilter | missing | im2col (TypeScript), then one XNNPACK matrix product |
  * | Conv2DBackpropInput | scalar loop | forward XNNPACK conv with the flipped filter |
  * | BatchMatMul (transposed) | scalar loop | explicit transpose, then XNNPACK |
  * | MaxPoolGrad | scalar search per pixel | one pass per window (TypeScript) |
  * | batch norm (training) | composite ops, `Tile`-heavy gradient | fused kernels (TypeScript) |
+ * | Sum over leading axes (bias gradients) | full transpose, then sum | one pass over the rows (TypeScript) |
+ * | Identity, same-dtype Cast | copy of the tensor | shared memory, as on `cpu` |
  *
  * @module
  */
@@ -17,6 +19,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
 import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
+import { sharingConfigs } from "./kernels/sharing.ts";
+import { sumConfig } from "./kernels/sum.ts";
 import { convBackpropFilterConfig, convBackpropInputConfig } from "./kernels/wasm_conv.ts";
 import { wasmBatchMatMulConfig } from "./kernels/wasm_matmul.ts";
 import { replaceKernel, shippedKernel } from "./registry.ts";
@@ -37,4 +41,8 @@ export function registerWasmKernels(): void {
   replaceKernel(maxPoolGradConfig("wasm"));
   replaceKernel(batchNormTrainConfig("wasm"));
   replaceKernel(batchNormTrainGradConfig("wasm"));
+  replaceKernel(sumConfig("wasm", shippedKernel("Sum", "wasm")!));
+  for (const config of sharingConfigs((name) => shippedKernel(name, "wasm"))) {
+    replaceKernel(config);
+  }
 }

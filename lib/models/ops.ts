@@ -47,8 +47,10 @@ export function batchNormTrain(
 /**
  * 2-D convolution (NHWC, filter HWIO) that also trains with `dilation` > 1,
  * where tfjs-core's gradient refuses. Dilated gradients are computed with
- * forward convolutions (see `lib/backends/kernels/wasm_conv.ts` for the
- * algebra). Throws `RangeError` for stride > 1 together with dilation > 1.
+ * forward convolutions: dX convolves dY with the spatially flipped filter
+ * (channel axes swapped), dW convolves X transposed to [C, H, W, N] with dY
+ * transposed to [OH, OW, N, O] as its filter, both with dilation d.
+ * Throws `RangeError` for stride > 1 together with dilation > 1.
  */
 export function conv2d(
   x: tf.Tensor4D,

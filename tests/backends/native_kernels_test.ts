@@ -390,26 +390,3 @@ nativeTest("Sum over leading or trailing axes matches cpu", async () => {
   );
   assertNative("Sum");
 });
-
-nativeTest(
-  "Identity and same-dtype Cast share memory safely: copies outlive their original",
-  async () => {
-    await tf.setBackend("wasm");
-    resetNativeKernelCounts();
-    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
-    const y = tf.clone(x);
-    const z = tf.cast(x, "float32");
-    const w = tf.cast(x, "int32");
-    x.dispose();
-    assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
-    z.dispose();
-    assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
-    assert.deepEqual(Array.from(w.dataSync()), [1, 2, 3, 4]);
-    assert.equal(w.dtype, "int32");
-    const before = tf.memory().numTensors;
-    tf.dispose([y, w]);
-    assert.equal(tf.memory().numTensors, before - 2);
-    assertNative("Identity");
-    assert.deepEqual(nativeKernelCounts()["Cast"], { native: 1, fallback: 1 });
-  },
-);

@@ -3,7 +3,8 @@
  * lib/backends/kernels/) — and its native counterpart when oneDNN loads —
  * agrees with the `cpu` backend over random shapes, strides and paddings:
  * Conv2DBackpropFilter, Conv2DBackpropInput, BatchMatMul with transposes,
- * MaxPoolGrad, BnlabBatchNormTrain and BnlabBatchNormTrainGrad; and so does
+ * MaxPoolGrad, Sum, BnlabBatchNormTrain and BnlabBatchNormTrainGrad (and
+ * Identity and Cast share memory safely); and so does
  * the whole gradient of small models of every experiment's kind.
  *
  * Kernels are called directly (`runKernel`) with the same inputs on `cpu` and
@@ -305,6 +306,73 @@ backendTest(
       }),
       depth(40, 400),
     );
+  },
+  ACCELERATED,
+);
+
+backendTest(
+  "the Sum kernel agrees with cpu (and the shipped kernel) over any set of axes",
+  (backend) => {
+    const arb = fc
+      .record({
+        shape: fc.array(fc.integer({ min: 1, max: depth(9, 40) }), { minLength: 1, maxLength: 4 }),
+        mask: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        keepDims: fc.boolean(),
+        seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      })
+      // Leading blocks (the bias gradient's case, computed in TypeScript) half of the time.
+      .chain((s) =>
+        fc.constantFrom(
+          s.mask.slice(0, s.shape.length).flatMap((on, i) => on ? [i] : []),
+          s.shape.slice(0, -1).map((_, i) => i),
+        ).map((axes) => ({ ...s, axes }))
+      );
+    return checkAsync(
+      fc.asyncProperty(arb, async (s) => {
+        // Positive values: no cancellation, so the relative error is meaningful for every output.
+        const x = uniform(s.seed, sizeOf(s.shape), 0, 1, "x");
+        const what = `sum of [${s.shape}] over [${s.axes}] (keepDims ${s.keepDims})`;
+        const sum = () => {
+          const t = tf.sum(tf.tensor(x, s.shape), s.axes, s.keepDims);
+          return { shape: t.shape, v: values(t) };
+        };
+        const expected = await on("cpu", sum);
+        const actual = await on(backend, sum);
+        assert.deepEqual(actual.shape, expected.shape, what);
+        assertRelErr(actual.v, expected.v, TOL, what);
+        const attrs = { axis: s.axes, keepDims: s.keepDims };
+        const shipped = await on(backend, () => runShipped("Sum", { x: [x, s.shape] }, attrs));
+        assertRelErr(actual.v, shipped, TOL, `${what}, vs the shipped kernel`);
+      }),
+      depth(60, 600),
+    );
+  },
+  ACCELERATED,
+);
+
+backendTest(
+  "Identity and same-dtype Cast share memory, and the copies outlive their original",
+  async (backend) => {
+    await on(backend, () => {
+      const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+      const y = tf.clone(x);
+      const z = tf.cast(x, "float32");
+      const w = tf.cast(x, "int32");
+      assert.equal(y.dataId, x.dataId, "clone shares the original's memory");
+      assert.equal(z.dataId, x.dataId, "a same-dtype cast shares the original's memory");
+      assert.notEqual(w.dataId, x.dataId, "a cast to another dtype gets new memory");
+      x.dispose();
+      assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
+      z.dispose();
+      assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
+      assert.deepEqual(Array.from(w.dataSync()), [1, 2, 3, 4]);
+      assert.equal(w.dtype, "int32");
+      const before = tf.memory().numTensors;
+      const bytes = tf.memory().numBytes;
+      tf.dispose([y, w]);
+      assert.equal(tf.memory().numTensors, before - 2);
+      assert.equal(tf.memory().numBytes, bytes - 32, "the shared and the int32 memory are freed");
+    });
   },
   ACCELERATED,
 );

@@ -26,7 +26,6 @@ import { matMulKernels } from "./matmul.ts";
 import { preferPassiveWaiting, setOpenMpThreads } from "./openmp.ts";
 import { poolKernels } from "./pool.ts";
 import { sumKernels } from "./sum.ts";
-import { sharingKernels } from "./sharing.ts";
 
 /** Outcome of {@linkcode initNative}. */
 export type NativeResult =
@@ -132,6 +131,5 @@ function nativeKernelConfigs(dnnl: Dnnl): KernelConfig[] {
     ...batchNormKernels(dnnl),
     ...matMulKernels(dnnl),
     ...sumKernels(dnnl),
-    ...sharingKernels(),
   ];
 }

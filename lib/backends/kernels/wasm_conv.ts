@@ -9,9 +9,10 @@
  * has one row of kh·kw·C patch values per output pixel (n, y, x). colsᵀ is
  * built directly (the wasm `Transpose` kernel is slow), so XNNPACK multiplies
  * untransposed operands and the product is already laid out as the filter.
- * (A forward convolution of X transposed to [C, H, W, N] with dY as its
- * "filter" gives the same sums, but XNNPACK runs that 28×28-tap filter at
- * about half the speed of the matrix product, after two slow transposes.)
+ * A forward convolution of X transposed to [C, H, W, N] with dY transposed
+ * as its "filter" gives the same sums; on the placement CNN's four layers
+ * (batch 128) it took 157 ms against 133 ms here, 38 ms against 17 ms on the
+ * first (one input channel, 28×28 taps).
  *
  * Input gradient, for stride 1: a forward convolution of dY with the filter
  * flipped in space and with its channel axes swapped, padded by (k − 1 − p).

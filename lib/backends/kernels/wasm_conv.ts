@@ -106,7 +106,12 @@ export function im2colT(xT: Float32Array, cols: Float32Array, info: backend_util
 /**
  * `Conv2DBackpropFilter` for `backendName`: the transposed im2col matrix of
  * `x` (TypeScript), then one `BatchMatMul` of the backend (XNNPACK on wasm),
- * dW = colsᵀ · dY, which is already in the filter's HWIO layout.
+ * dW = colsᵀ · dY, which is already in the filter's HWIO layout. XNNPACK packs
+ * dY as the product's weights, and tfjs-backend-wasm caches that packing on
+ * dY's memory (by tensor id, not shape) until dY is freed. Every use here
+ * views dY as [N·OH·OW, O], and in the harness's models a convolution's dY is
+ * never the untransposed right operand of another product, so the cache only
+ * ever holds this product's packing.
  */
 export function convBackpropFilterConfig(backendName: string): KernelConfig {
   const kernelFunc = ({ inputs, backend, attrs }: {

@@ -19,18 +19,32 @@ import {
 import { memoryOf, size } from "./_memory.ts";
 
 /**
- * `[rows, columns]` when `axes` are exactly the first axes of `shape` (in any
- * order) and at least one axis remains, so that summing them adds `rows` rows
- * of `columns` values; otherwise null.
+ * A sum over a block of axes as rows and columns: `a` rows of `b` values,
+ * summed down the rows (`leading`: the axes are the first ones) or along
+ * each row (the axes are the last ones).
  */
-export function leadingBlock(
-  shape: readonly number[],
-  axes: readonly number[],
-): [number, number] | null {
-  const k = axes.length;
-  if (k === 0 || k >= shape.length || axes.some((a) => a >= k)) return null;
-  if (new Set(axes).size !== k) return null;
-  return [size(shape.slice(0, k)), size(shape.slice(k))];
+export interface SumBlock {
+  a: number;
+  b: number;
+  leading: boolean;
+}
+
+/**
+ * The block for summing `shape` over `axes` (any order), or null when the
+ * axes are not one leading or trailing run of axes. All axes count as leading.
+ */
+export function sumBlock(shape: readonly number[], axes: readonly number[]): SumBlock | null {
+  const sorted = [...axes].sort((p, q) => p - q);
+  if (sorted.length === 0 || sorted.some((v, i) => i > 0 && v !== sorted[i - 1]! + 1)) return null;
+  const first = sorted[0]!;
+  const last = sorted[sorted.length - 1]!;
+  if (first === 0) {
+    return { a: size(shape.slice(0, last + 1)), b: size(shape.slice(last + 1)), leading: true };
+  }
+  if (last === shape.length - 1) {
+    return { a: size(shape.slice(0, first)), b: size(shape.slice(first)), leading: false };
+  }
+  return null;
 }
 
 /** `out[j] = Σ_i x[i·columns + j]`, accumulated in float64. */
@@ -45,7 +59,8 @@ export function sumRows(x: Float32Array, out: Float32Array, rows: number, column
 
 /**
  * A `Sum` config for `backendName` that adds leading axes of float32 tensors
- * itself and hands every other case to `fallback` (the kernel it replaces).
+ * itself (all but at least one axis) and hands every other case to
+ * `fallback` (the kernel it replaces).
  */
 export function sumConfig(backendName: string, fallback: KernelFunc): KernelConfig {
   const kernelFunc = (args: {
@@ -55,13 +70,16 @@ export function sumConfig(backendName: string, fallback: KernelFunc): KernelConf
   }): TensorInfo => {
     const { inputs: { x }, backend, attrs } = args;
     const axes = util.parseAxisParam(attrs.axis, x.shape);
-    const block = x.dtype === "float32" ? leadingBlock(x.shape, axes) : null;
-    if (!block || block[0] === 0) return fallback(args as never) as TensorInfo;
+    const block = x.dtype === "float32" ? sumBlock(x.shape, axes) : null;
+    // Trailing axes are innermost already, so the shipped kernel sums them without a copy.
+    if (!block?.leading || axes.length === x.shape.length || block.a === 0) {
+      return fallback(args as never) as TensorInfo;
+    }
     const [outShape] = backend_util.computeOutAndReduceShapes(x.shape, axes);
     const shape = attrs.keepDims ? backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
     const memory = memoryOf(backend);
     const out = memory.alloc(shape);
-    sumRows(memory.f32(x), memory.f32(out), block[0], block[1]);
+    sumRows(memory.f32(x), memory.f32(out), block.a, block.b);
     return out;
   };
   return { kernelName: "Sum", backendName, kernelFunc: kernelFunc as unknown as KernelFunc };

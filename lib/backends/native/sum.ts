@@ -16,35 +16,15 @@ import {
 } from "@tensorflow/tfjs-core";
 import { ARG, check, type Dnnl, opDesc } from "./dnnl.ts";
 import { nativeKernel } from "./kernel.ts";
+import { type SumBlock, sumBlock } from "../kernels/sum.ts";
 import { sizeOf, viewOf } from "./memory.ts";
 import { type Group, Primitive, PrimitiveCache, primitiveDesc } from "./primitive.ts";
-
-/** A sum as `ones[1, a] · x[a, b]` (`leading`) or `x[a, b] · ones[b, 1]`. */
-interface Plan {
-  a: number;
-  b: number;
-  leading: boolean;
-}
-
-/** The plan for summing `shape` over `axes`, or null when the axes are not a leading or trailing block. */
-function plan(shape: readonly number[], axes: number[]): Plan | null {
-  const sorted = [...axes].sort((p, q) => p - q);
-  if (sorted.length === 0 || sorted.some((v, i) => i > 0 && v !== sorted[i - 1]! + 1)) return null;
-  const first = sorted[0]!;
-  const last = sorted[sorted.length - 1]!;
-  if (first === 0) {
-    return { a: sizeOf(shape.slice(0, last + 1)), b: sizeOf(shape.slice(last + 1)), leading: true };
-  }
-  if (last === shape.length - 1) {
-    return { a: sizeOf(shape.slice(0, first)), b: sizeOf(shape.slice(first)), leading: false };
-  }
-  return null;
-}
 
 /** Run on the data of x and the sum. */
 type Reducer = (x: Uint8Array, y: Uint8Array) => void;
 
-function build(dnnl: Dnnl, group: Group, { a, b, leading }: Plan): Reducer | null {
+/** A sum as `ones[1, a] · x[a, b]` (`leading`) or `x[a, b] · ones[b, 1]`. */
+function build(dnnl: Dnnl, group: Group, { a, b, leading }: SumBlock): Reducer | null {
   const n = leading ? a : b;
   const op = opDesc();
   const ones = dnnl.mdPlain(leading ? [1, n] : [n, 1]);
@@ -73,7 +53,7 @@ export function sumKernels(dnnl: Dnnl): KernelConfig[] {
     ({ inputs: { x }, attrs }, backend) => {
       if (x.dtype !== "float32" || sizeOf(x.shape) === 0) return null;
       const axes = util.parseAxisParam(attrs.axis, x.shape);
-      const p = plan(x.shape, axes);
+      const p = sumBlock(x.shape, axes);
       const reducer = p &&
         cache.get(`${p.a},${p.b},${p.leading}`, (group) => build(dnnl, group, p));
       if (!reducer) return null;

@@ -107,6 +107,8 @@ export const METRICS = [
   "val_loss",
   "train_acc",
   "train_loss",
+  "running_train_acc",
+  "running_train_loss",
   "gap",
   "best_epoch",
   "epochs_run",

@@ -64,7 +64,8 @@ export function experimentMarkdown(a: StudyAnalysis, charts: ChartLink[]): strin
       `(${
         grouped(a.options.resamples)
       } resamples). Best epoch: epoch of lowest validation loss. Gap: training ` +
-      `minus validation accuracy at the tested epoch. Accuracy per M params: test accuracy (fraction) divided by ` +
+      `minus validation accuracy at the tested epoch, both measured in inference mode (training ` +
+      `accuracy on a fixed sample of the training split as large as the validation split). Accuracy per M params: test accuracy (fraction) divided by ` +
       `the parameter count in millions.`,
     "",
   );

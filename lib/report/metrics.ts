@@ -77,7 +77,17 @@ export const METRIC_INFO: Record<Metric, MetricInfo> = {
   train_acc: {
     heading: "Training accuracy (%)",
     noun: "training accuracy",
+    definition: "accuracy on a fixed sample of the training split, in inference mode",
     prose: "training accuracy",
+    ...ACC,
+    diffShort: "pp",
+    decimals: 2,
+  },
+  running_train_acc: {
+    heading: "Running training accuracy (%)",
+    noun: "running training accuracy",
+    definition: "mean over the epoch's batches in training mode, as Keras reports it",
+    prose: "running training accuracy",
     ...ACC,
     diffShort: "pp",
     decimals: 2,
@@ -85,7 +95,7 @@ export const METRIC_INFO: Record<Metric, MetricInfo> = {
   gap: {
     heading: "Generalisation gap (pp)",
     noun: "generalisation gap",
-    definition: "training minus validation accuracy at the tested epoch",
+    definition: "training minus validation accuracy at the tested epoch, both in inference mode",
     prose: "a generalisation gap",
     ...ACC,
     comparatives: ["smaller", "larger"],
@@ -103,7 +113,15 @@ export const METRIC_INFO: Record<Metric, MetricInfo> = {
   train_loss: {
     heading: "Training loss",
     noun: "training loss",
+    definition: "loss on a fixed sample of the training split, in inference mode",
     prose: "a training loss",
+    ...LOSS,
+  },
+  running_train_loss: {
+    heading: "Running training loss",
+    noun: "running training loss",
+    definition: "mean over the epoch's batches in training mode, as Keras reports it",
+    prose: "a running training loss",
     ...LOSS,
   },
   best_epoch: {

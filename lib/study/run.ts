@@ -56,11 +56,18 @@ export async function executeRun(
   const test = config.testCount && config.testCount < dataset.test.count
     ? stratifiedSample(dataset.test.labels, allTest, config.testCount, rngAt(0, "test-subset"))
     : allTest;
+  const trainEval = trainEvalSample(
+    dataset.train.labels,
+    split.train,
+    split.validation.length,
+    seed,
+  );
   const data: RunData = {
     images: dataset.train.images,
     labels: dataset.train.labels,
     train: split.train,
     validation: split.validation,
+    trainEval,
     testImages: dataset.test.images,
     testLabels: dataset.test.labels,
     test,
@@ -93,6 +100,7 @@ export async function executeRun(
         split_hash: splitHash(split),
         train_examples: String(split.train.length),
         val_examples: String(split.validation.length),
+        train_eval_examples: String(trainEval.length),
         test_examples: String(test.length),
         params: String(model.paramCount),
       }),
@@ -110,7 +118,13 @@ function runRow(
   result: RunResult,
   facts: Pick<
     RunRow,
-    "dataset" | "split_hash" | "train_examples" | "val_examples" | "test_examples" | "params"
+    | "dataset"
+    | "split_hash"
+    | "train_examples"
+    | "val_examples"
+    | "train_eval_examples"
+    | "test_examples"
+    | "params"
   >,
 ): RunRow {
   const f = result.final;
@@ -122,6 +136,8 @@ function runRow(
     final_epoch: String(f.epoch),
     train_loss: formatMetric(f.trainLoss),
     train_acc: formatMetric(f.trainAcc),
+    running_train_loss: formatMetric(f.runningTrainLoss),
+    running_train_acc: formatMetric(f.runningTrainAcc),
     val_loss: formatMetric(f.valLoss),
     val_acc: formatMetric(f.valAcc),
     test_loss: formatMetric(result.test.loss),
@@ -137,9 +153,27 @@ function epochRow(common: Common, e: EpochMetrics): EpochRow {
     epoch: String(e.epoch),
     train_loss: formatMetric(e.trainLoss),
     train_acc: formatMetric(e.trainAcc),
+    running_train_loss: formatMetric(e.runningTrainLoss),
+    running_train_acc: formatMetric(e.runningTrainAcc),
     val_loss: formatMetric(e.valLoss),
     val_acc: formatMetric(e.valAcc),
     lr: formatMetric(e.lr),
     seconds: formatSeconds(e.seconds),
   };
+}
+
+/**
+ * The training examples on which training loss and accuracy are measured in
+ * inference mode: a stratified sample of `train` as large as the validation
+ * split (all of `train` when that is smaller), drawn from the stream
+ * `seed/train-eval`, so it is fixed for the whole run.
+ */
+export function trainEvalSample(
+  labels: Uint8Array,
+  train: Uint32Array,
+  size: number,
+  seed: number,
+): Uint32Array {
+  if (size >= train.length) return train;
+  return stratifiedSample(labels, train, size, rngAt(seed, "train-eval"));
 }

@@ -26,6 +26,11 @@ export interface RunData {
   labels: Uint8Array;
   train: Uint32Array;
   validation: Uint32Array;
+  /**
+   * A fixed subsample of `train` on which training loss and accuracy are
+   * measured in inference mode after every epoch, like `validation`.
+   */
+  trainEval: Uint32Array;
   /** Test-part pixels and labels; `test` indexes them. */
   testImages: Uint8Array;
   testLabels: Uint8Array;
@@ -36,9 +41,19 @@ export interface RunData {
 export interface EpochMetrics {
   /** 1-based epoch number. */
   epoch: number;
-  /** Running mean over the epoch's training batches, in training mode (as Keras reports). */
+  /**
+   * Loss and accuracy on the training subsample `RunData.trainEval`, measured
+   * after the epoch in inference mode (the same mode as validation), so that
+   * `trainAcc - valAcc` is a generalisation gap.
+   */
   trainLoss: number;
   trainAcc: number;
+  /**
+   * Running mean over the epoch's training batches in training mode (dropout
+   * active, batch statistics), as Keras' `fit` reports it.
+   */
+  runningTrainLoss: number;
+  runningTrainAcc: number;
   valLoss: number;
   valAcc: number;
   /** Learning rate used during the epoch. */
@@ -101,11 +116,14 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
         lossSum += out.loss * batch.length;
         correct += out.correct;
       }
+      const fit = evaluate(model, data.images, data.labels, data.trainEval, options.eval);
       const val = evaluate(model, data.images, data.labels, data.validation, options.eval);
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
-        trainLoss: lossSum / order.length,
-        trainAcc: correct / order.length,
+        trainLoss: fit.loss,
+        trainAcc: fit.acc,
+        runningTrainLoss: lossSum / order.length,
+        runningTrainAcc: correct / order.length,
         valLoss: val.loss,
         valAcc: val.acc,
         lr,

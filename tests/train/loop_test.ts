@@ -28,6 +28,7 @@ const data: RunData = {
   labels: dataset.train.labels,
   train: split.train,
   validation: split.validation,
+  trainEval: split.train.subarray(0, split.validation.length),
   testImages: dataset.test.images,
   testLabels: dataset.test.labels,
   test: Uint32Array.from({ length: 100 }, (_, i) => i),
@@ -66,6 +67,29 @@ Deno.test("trainModel() learns the generated dataset well above chance", () => {
   assert.equal(result.epochs.length, 3);
   assert.ok(result.test.acc > 0.5, `test accuracy ${result.test.acc}`);
   assert.ok(result.epochs[2]!.trainLoss < result.epochs[0]!.trainLoss);
+  assert.ok(result.epochs[2]!.runningTrainLoss < result.epochs[0]!.runningTrainLoss);
+});
+
+Deno.test("trainModel() measures training accuracy in inference mode, like validation", () => {
+  const m = model();
+  const result = trainModel(m, data, {
+    seed: 5,
+    classes: 10,
+    train: { ...train, epochs: 1 },
+    eval: { batchSize: 50, batchStatsAtEval: false },
+  });
+  // Re-evaluating the trained weights on the same subsample gives exactly the
+  // recorded figures: no dropout, running batch-norm statistics.
+  const again = evaluate(m, data.images, data.labels, data.trainEval, {
+    batchSize: 50,
+    batchStatsAtEval: false,
+  });
+  m.dispose();
+  const epoch = result.epochs[0]!;
+  assert.equal(epoch.trainAcc, again.acc);
+  assert.equal(epoch.trainLoss, again.loss);
+  // The training-mode running mean is a different quantity (dropout, batch statistics).
+  assert.notEqual(epoch.runningTrainLoss, epoch.trainLoss);
 });
 
 Deno.test("trainModel() leaks no tensors: the count is flat across an epoch", () => {

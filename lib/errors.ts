@@ -40,3 +40,8 @@ export class BackendError extends HarnessError {
 export class GoldenError extends HarnessError {
   override readonly exitCode: number = 6;
 }
+
+/** A cluster launcher (Slurm) that is missing or refused a job (exit code 7). */
+export class LauncherError extends HarnessError {
+  override readonly exitCode: number = 7;
+}

@@ -93,13 +93,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
       `study: ${items.length} runs to train` + (skipped ? ` (${skipped} already stored)` : "") +
         ` · profile ${options.profile} · ${options.workers} worker(s)`,
     );
-    const progress = new Progress(
-      items.length,
-      Math.min(options.workers, Math.max(1, items.length)),
-      {
-        enabled: !options.quiet,
-      },
-    );
+    const progress = new Progress(items, options.workers, { enabled: !options.quiet });
     const dirOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p.dir] as const)));
     let backend: BackendInfo | undefined;
     await runPool(items, options, {

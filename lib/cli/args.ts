@@ -20,24 +20,119 @@ export function parseCommand(
   argv: string[],
   options: OptionSpec,
 ): Record<string, string | boolean | (string | boolean)[] | undefined> {
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
+    parsed = parseArgs({
+      args: joinNegativeValues(argv, options),
       options,
       strict: true,
       allowPositionals: true,
     });
-    if (positionals.length > 0) {
+  } catch (err) {
+    throw new UsageError(describeParseError(command, err as Error & { code?: string }, options));
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `Unexpected argument "${positionals[0]}" for ${command}: every value belongs to an option ` +
+        `(for example --experiment NAME); run \`deno task ${command} --help\` for the options.`,
+    );
+  }
+  for (const [name, value] of Object.entries(values)) {
+    const items = Array.isArray(value) ? value : [value];
+    if (items.some((v) => typeof v === "string" && v.trim() === "")) {
       throw new UsageError(
-        `Unexpected argument "${positionals[0]}" for ${command}; see \`${command} --help\`.`,
+        `--${name} was given an empty value; give it a value (run \`deno task ${command} --help\`), ` +
+          `or leave the option out for its default.`,
       );
     }
-    return values as Record<string, string | boolean | (string | boolean)[] | undefined>;
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    const message = (err as Error).message.split("\n")[0]!.replace(/\.$/, "");
-    throw new UsageError(`${message} (${command}); see \`${command} --help\`.`);
   }
+  return values as Record<string, string | boolean | (string | boolean)[] | undefined>;
+}
+
+/**
+ * `--seeds -1` as `--seeds=-1`: `parseArgs` takes a value that starts with
+ * "-" for an option, so a negative number would be refused as ambiguous
+ * before its own check could say what is wrong with it.
+ */
+function joinNegativeValues(argv: string[], options: OptionSpec): string[] {
+  const takesValue = (token: string): string | undefined => {
+    const long = /^--([^=]+)$/.exec(token)?.[1];
+    if (long !== undefined) return options[long]?.type === "string" ? long : undefined;
+    const short = /^-([A-Za-z])$/.exec(token)?.[1];
+    if (short === undefined) return undefined;
+    return Object.entries(options).find(([, o]) => o.short === short && o.type === "string")?.[0];
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = takesValue(argv[i]!);
+    const next = argv[i + 1];
+    if (name !== undefined && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+  }
+  return out;
+}
+
+/** One sentence for a `parseArgs` error, naming the option and the way to the help. */
+function describeParseError(
+  command: string,
+  err: Error & { code?: string },
+  options: OptionSpec,
+): string {
+  const help = `run \`deno task ${command} --help\` for the options`;
+  const option = /'([^']+)'/.exec(err.message)?.[1] ?? "";
+  switch (err.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const near = closest(option.replace(/^-+/, "").split("=")[0]!, Object.keys(options));
+      return `Unknown option ${option} for ${command}` +
+        (near ? ` (did you mean --${near}?)` : "") + `; ${help}.`;
+    }
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      // node names the option as "--seeds <value>" or "-e, --experiment <value>".
+      const short = /^-(\w)\b/.exec(option)?.[1];
+      const long = Object.entries(options).find(([, o]) => o.short === short)?.[0];
+      const name = /--[\w-]+/.exec(option)?.[0] ?? (long ? `--${long}` : option);
+      if (/does not take an argument/.test(err.message)) {
+        return `Option ${name} of ${command} takes no value; ${help}.`;
+      }
+      const dashed = /ambiguous/.test(err.message)
+        ? ` (a value that starts with "-" is written ${name}=-VALUE)`
+        : "";
+      return `Option ${name} of ${command} needs a value${dashed}; ${help}.`;
+    }
+    default:
+      return `${err.message.split(/\.\s|\n/)[0]!.replace(/\.$/, "")} (${command}); ${help}.`;
+  }
+}
+
+/** The known name nearest to `name` (edit distance at most 2), if any. */
+function closest(name: string, known: string[]): string | undefined {
+  let best: { name: string; d: number } | undefined;
+  for (const k of known) {
+    const d = editDistance(name, k);
+    if (d <= 2 && (!best || d < best.d)) best = { name: k, d };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        prev[j]! + 1,
+        row[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 /** A string option's value, or `undefined`. */
@@ -59,13 +154,17 @@ export function intOption(
   name: string,
   value: unknown,
   fallback: number,
-  { min = 1, max = Number.MAX_SAFE_INTEGER } = {},
+  { min = 1, max = Number.MAX_SAFE_INTEGER, why = "" } = {},
 ): number {
   if (value === undefined) return fallback;
   const text = String(value);
   const n = Number(text);
   if (!/^-?\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got "${text}".`);
+    throw new UsageError(
+      `--${name} must be a whole number from ${min} to ${max}${
+        why ? ` (${why})` : ""
+      }, got "${text}".`,
+    );
   }
   return n;
 }
@@ -94,4 +193,17 @@ export function choiceOption<T extends string>(
     return value as T;
   }
   throw new UsageError(`--${name} must be one of ${allowed.join(", ")}, got "${String(value)}".`);
+}
+
+/**
+ * `--workers` or `--threads`: at most the machine's logical cores, since more
+ * only adds memory (each worker holds its own copy of the data and model,
+ * about 0.45 GB) and contention. Throws `UsageError` above that.
+ */
+export function coresOption(name: string, value: unknown, fallback: number): number {
+  const cores = navigator.hardwareConcurrency;
+  return intOption(name, value, Math.min(fallback, cores), {
+    max: cores,
+    why: `this machine has ${cores} logical core${cores === 1 ? "" : "s"}`,
+  });
 }

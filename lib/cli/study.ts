@@ -15,6 +15,7 @@ import { runStudy, type StudyOptions } from "../study/study.ts";
 import { evaluate } from "../train/loop.ts";
 import {
   choiceOption,
+  coresOption,
   intOption,
   listOption,
   parseCommand,
@@ -101,8 +102,8 @@ export async function parseStudyOptions(values: Record<string, unknown>): Promis
     : Array.from({ length: intOption("seeds", values.seeds, 5, { max: 1000 }) }, (_, i) => i + 1);
   const profile = choiceOption("profile", values.profile, PROFILES, "quick");
   const backend = choiceOption("backend", values.backend, BACKEND_CHOICES, "auto");
-  const workers = intOption("workers", values.workers, navigator.hardwareConcurrency, { max: 256 });
-  const threads = intOption("threads", values.threads, 1, { max: 256 });
+  const workers = coresOption("workers", values.workers, navigator.hardwareConcurrency);
+  const threads = coresOption("threads", values.threads, 1);
   const dataDir = stringOption(values["data-dir"]);
   const out = stringOption(values.out) ?? "results";
   await checkWritable(out); // last: the only check that touches the disk
@@ -139,7 +140,7 @@ async function evaluateSaved(path: string, values: Record<string, unknown>): Pro
   const backend = await initBackend(
     choiceOption("backend", values.backend, BACKEND_CHOICES, "auto"),
     {
-      threads: intOption("threads", values.threads, 1, { max: 256 }),
+      threads: coresOption("threads", values.threads, 1),
     },
   );
   const { model, info } = await loadModel(path);

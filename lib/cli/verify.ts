@@ -15,7 +15,7 @@ import { readMeta } from "../study/meta.ts";
 import { readResults } from "../study/results.ts";
 import { runStudy } from "../study/study.ts";
 import { checkExact, checkReproduction, type CheckResult, type StudyResults } from "../verify.ts";
-import { choiceOption, intOption, listOption, parseCommand, stringOption } from "./args.ts";
+import { choiceOption, coresOption, listOption, parseCommand, stringOption } from "./args.ts";
 
 const USAGE = `Usage: deno task verify [options]
 
@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   const options: VerifyOptions = {
     rerun: values.rerun === true,
     results: stringOption(values.results) ?? "results",
-    workers: intOption("workers", values.workers, navigator.hardwareConcurrency, { max: 256 }),
+    workers: coresOption("workers", values.workers, navigator.hardwareConcurrency),
     dataDir: stringOption(values["data-dir"]),
   };
   let failed = 0;

@@ -8,8 +8,10 @@
 import { join } from "node:path";
 import { BACKEND_CHOICES, initBackend } from "../backends/select.ts";
 import { UsageError } from "../errors.ts";
+import { DATASETS } from "../data/datasets.ts";
 import { loadModel } from "../models/io.ts";
-import { listSpecs, loadSpec, PROFILES, resolveRun, type Spec } from "../spec.ts";
+import { checkBatchMemory, inferShapes } from "../models/shapes.ts";
+import { listSpecs, loadSpec, type ProfileName, PROFILES, resolveRun, type Spec } from "../spec.ts";
 import { resolveDataset } from "../study/datasets.ts";
 import { runStudy, type StudyOptions } from "../study/study.ts";
 import { evaluate } from "../train/loop.ts";
@@ -104,6 +106,7 @@ export async function parseStudyOptions(values: Record<string, unknown>): Promis
   const backend = choiceOption("backend", values.backend, BACKEND_CHOICES, "auto");
   const workers = coresOption("workers", values.workers, navigator.hardwareConcurrency);
   const threads = coresOption("threads", values.threads, 1);
+  checkArchitectures(experiments, variants, profile);
   const dataDir = stringOption(values["data-dir"]);
   const out = stringOption(values.out) ?? "results";
   await checkWritable(out); // last: the only check that touches the disk
@@ -121,6 +124,24 @@ export async function parseStudyOptions(values: Record<string, unknown>): Promis
     saveModels: values["save-models"] === true,
     bless: values.bless === true,
   };
+}
+
+/**
+ * Infer the shapes of every chosen variant's model (no weights, no TF.js) so
+ * that an architecture that cannot work stops the study before anything is
+ * written. Throws `UsageError` naming the experiment, variant and layer.
+ */
+function checkArchitectures(experiments: Spec[], variants: string[], profile: ProfileName): void {
+  for (const spec of experiments) {
+    const classes = DATASETS[spec.dataset.id]!.classes.length;
+    for (const v of spec.variants) {
+      if (variants.length > 0 && !variants.includes(v.name)) continue;
+      const where = `Experiment ${spec.name}, variant "${v.name}"`;
+      const config = resolveRun(spec, v.name, profile);
+      const shapes = inferShapes(config.layers, classes, where);
+      checkBatchMemory(shapes, Math.max(config.train.batchSize, config.eval.batchSize), where);
+    }
+  }
 }
 
 async function checkWritable(dir: string): Promise<void> {

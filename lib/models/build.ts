@@ -11,6 +11,7 @@ import { UsageError } from "../errors.ts";
 import type { Rng } from "../rng.ts";
 import { type Fans, initBias, initKernel } from "./init.ts";
 import { applyMask, batchNormTrain, conv2d } from "./ops.ts";
+import { inferShapes } from "./shapes.ts";
 import type { InitScheme, Layer, ModelOptions } from "./types.ts";
 
 /** A weight: trainable parameter or batch-norm running statistic. */
@@ -82,6 +83,9 @@ export function buildModel(
   rngFor: (path: string) => Rng,
   inputShape: Shape = [28, 28, 1],
 ): Model {
+  // Shapes first, without allocating anything: a layer list that cannot work
+  // is a clear UsageError before any weight exists.
+  inferShapes(layers, options.classes, "The model", inputShape);
   const env: Env = { scheme: options.init, options, rngFor, params: [] };
   const net = compileList(layers, inputShape, "", env);
   if (net.outShape.length !== 1 || net.outShape[0] !== options.classes) {

@@ -17,7 +17,8 @@ import type { SplitKind } from "./splits.ts";
 const positiveInt = z.number().int().positive();
 const rate = z.number().min(0).lt(1);
 
-const LayerSchema: z.ZodType<Layer> = z.lazy(() =>
+/** One layer of a variant's layer list (also validates saved models' topology). */
+export const LayerSchema: z.ZodType<Layer> = z.lazy(() =>
   z.discriminatedUnion("type", [
     z.strictObject({
       type: z.literal("conv2d"),

@@ -10,7 +10,7 @@ import { rngAt } from "../../lib/rng.ts";
 import { listSpecs, loadSpec, PROFILES, resolveRun } from "../../lib/spec.ts";
 import { check, depth } from "../properties/_prop.ts";
 
-await initBackend("cpu");
+await initBackend("wasm");
 const options: ModelOptions = {
   init: "glorot_uniform",
   batchNorm: { momentum: 0.1, epsilon: 1e-3 },

@@ -5,7 +5,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { BACKEND_CHOICES, initBackend } from "../backends/select.ts";
 import { UsageError } from "../errors.ts";
 import { DATASETS } from "../data/datasets.ts";
@@ -144,7 +144,18 @@ function checkArchitectures(experiments: Spec[], variants: string[], profile: Pr
   }
 }
 
+/**
+ * Check that `dir` can be written, leaving nothing behind: folders created
+ * for the check are removed again (the study creates them when it stores its
+ * first run). Throws `UsageError` naming the folder.
+ */
 async function checkWritable(dir: string): Promise<void> {
+  let created: string | undefined;
+  for (let d = resolve(dir);; d = dirname(d)) {
+    const exists = await Deno.lstat(d).then(() => true, () => false);
+    if (exists || dirname(d) === d) break;
+    created = d;
+  }
   try {
     await Deno.mkdir(dir, { recursive: true });
     const probe = join(dir, `.write-test-${Deno.pid}`);
@@ -154,6 +165,8 @@ async function checkWritable(dir: string): Promise<void> {
     throw new UsageError(
       `Cannot write to the output folder ${dir} (${(err as Error).message.split("\n")[0]}).`,
     );
+  } finally {
+    if (created) await Deno.remove(created, { recursive: true }).catch(() => {});
   }
 }
 

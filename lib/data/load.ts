@@ -109,7 +109,7 @@ export async function loadDataset(info: DatasetInfo, options: LoadOptions = {}):
   const digests = {} as Record<FileRole, string>;
   for (const role of FILE_ROLES) {
     const path = join(dir, info.files[role].name);
-    const raw = await Deno.readFile(path);
+    const raw = await readDataFile(info, path);
     const content = inflateIfGzip(raw, path);
     const rank = role.endsWith("Images") ? 3 : 1;
     const idx = parseIdx(
@@ -128,6 +128,25 @@ export async function loadDataset(info: DatasetInfo, options: LoadOptions = {}):
     test: makePart(info, "test", files.testImages, files.testLabels),
     digests,
   };
+}
+
+/** The bytes of a dataset file; `DataError` naming it for anything but a readable regular file. */
+async function readDataFile(info: DatasetInfo, path: string): Promise<Uint8Array> {
+  try {
+    const stat = await Deno.stat(path);
+    if (!stat.isFile) {
+      throw new DataError(
+        `${path} is a ${stat.isDirectory ? "folder" : "special file"}, not a ${info.title} data ` +
+          `file. Remove it and put the dataset file there. ` + howToGet(info),
+      );
+    }
+    return await Deno.readFile(path);
+  } catch (err) {
+    if (err instanceof DataError || err instanceof Deno.errors.NotCapable) throw err;
+    throw new DataError(
+      `Cannot read ${path} (${(err as Error).message.split("\n")[0]}). ` + howToGet(info),
+    );
+  }
 }
 
 function candidateDirs(

@@ -40,7 +40,7 @@ Deno.test("study refuses bad input with a one-line error, exit code 2, and write
     ],
     [["--variant", "nope", "-e", "lenet5"], /No chosen experiment has a variant "nope"/],
     [["--workers", "0"], /--workers must be a whole number from 1/],
-    [["--frobnicate"], /Unknown option '--frobnicate'/],
+    [["--frobnicate"], /Unknown option --frobnicate for study/],
   ];
   for (const [args, message] of cases) {
     const r = await runMain(["study", "--out", join(out, "r"), ...args], studyPermissions(out));

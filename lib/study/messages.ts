@@ -4,6 +4,7 @@
  * @module
  */
 import type { BackendChoice, BackendInfo } from "../backends/select.ts";
+import { HarnessError } from "../errors.ts";
 import type { EpochMetrics } from "../train/loop.ts";
 import type { DatasetRef } from "./datasets.ts";
 import type { RunRecord } from "./results.ts";
@@ -28,4 +29,23 @@ export type FromWorker =
   | { type: "ready"; backend: BackendInfo }
   | { type: "epoch"; id: number; metrics: EpochMetrics }
   | { type: "done"; id: number; record: RunRecord }
-  | { type: "failed"; id?: number; error: { name: string; message: string; exitCode: number } };
+  | { type: "failed"; id?: number; error: FailureInfo };
+
+/** What went wrong in a run, as it crosses from a worker to the main process. */
+export interface FailureInfo {
+  name: string;
+  message: string;
+  exitCode: number;
+  stack?: string | undefined;
+}
+
+/** Describe any thrown value for the trip to the main process (exit 70 unless it is expected). */
+export function describeFailure(err: unknown): FailureInfo {
+  const e = err as Error;
+  return {
+    name: e?.name ?? "Error",
+    message: e?.message ?? String(err),
+    exitCode: err instanceof HarnessError ? err.exitCode : 70,
+    stack: e?.stack,
+  };
+}

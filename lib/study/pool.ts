@@ -10,7 +10,13 @@ import { type BackendChoice, type BackendInfo, initBackend } from "../backends/s
 import { HarnessError } from "../errors.ts";
 import type { EpochMetrics } from "../train/loop.ts";
 import { Executor } from "./execute.ts";
-import type { FromWorker, ToWorker, WorkItem } from "./messages.ts";
+import {
+  describeFailure,
+  type FailureInfo,
+  type FromWorker,
+  type ToWorker,
+  type WorkItem,
+} from "./messages.ts";
 import type { RunRecord } from "./results.ts";
 
 /** How to run the items. */
@@ -30,13 +36,34 @@ export interface PoolEvents {
   onDone(item: WorkItem, record: RunRecord): Promise<void>;
 }
 
-/** A worker's failure, re-raised in the main process with its exit code. */
-class WorkerFailure extends HarnessError {
+/** An expected failure of one run (bad input, data, backend), with its exit code. */
+class RunFailure extends HarnessError {
   override readonly exitCode: number;
   constructor(message: string, exitCode: number) {
     super(message);
     this.exitCode = exitCode;
   }
+}
+
+/** An unexpected failure of one run (a bug): `main.ts` reports it as such, exit 70. */
+class RunCrash extends Error {
+  constructor(message: string, stack: string | undefined) {
+    super(message);
+    this.name = "RunCrash";
+    if (stack) this.stack = `${this.name}: ${message}\n${stack.split("\n").slice(1).join("\n")}`;
+  }
+}
+
+/**
+ * The error the user sees for a failed run: the same message it would have in
+ * this process, prefixed with the run it belongs to, and the same exit code.
+ */
+export function runError(item: WorkItem, failure: FailureInfo): Error {
+  const c = item.task.config;
+  const message = `${c.experiment}/${c.variant} seed ${item.task.seed}: ${failure.message}`;
+  return failure.exitCode === 70
+    ? new RunCrash(message, failure.stack)
+    : new RunFailure(message, failure.exitCode);
 }
 
 /** Execute `items`; resolves when all are stored, rejects on the first failure. */
@@ -60,7 +87,12 @@ async function runInline(
   const executor = new Executor({ backend: info.name, threads: info.threads });
   for (const item of items) {
     events.onStart?.(item);
-    const record = await executor.run(item, (m) => events.onEpoch?.(item, m));
+    let record: RunRecord;
+    try {
+      record = await executor.run(item, (m) => events.onEpoch?.(item, m));
+    } catch (err) {
+      throw runError(item, describeFailure(err));
+    }
     await events.onDone(item, record);
   }
 }
@@ -81,9 +113,12 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
       workers.forEach((w) => w.terminate());
       err === undefined ? resolve() : reject(err);
     };
+    const running = new Map<Worker, WorkItem>();
     const dispatch = (worker: Worker) => {
       const item = queue.shift();
+      running.delete(worker);
       if (!item) return;
+      running.set(worker, item);
       events.onStart?.(item);
       worker.postMessage({ type: "run", item } satisfies ToWorker);
     };
@@ -92,7 +127,17 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
       workers.push(worker);
       worker.onerror = (event) => {
         event.preventDefault();
-        finish(new Error(`a study worker crashed: ${event.message}`));
+        const failure = {
+          name: "Error",
+          message: `its worker crashed: ${event.message}`,
+          exitCode: 70,
+        };
+        const item = running.get(worker);
+        finish(
+          item
+            ? runError(item, failure)
+            : new RunCrash(`A study worker crashed: ${event.message}`, undefined),
+        );
       };
       worker.onmessage = (event: MessageEvent<FromWorker>) => {
         const message = event.data;
@@ -112,9 +157,17 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
             dispatch(worker);
             break;
           }
-          case "failed":
-            finish(new WorkerFailure(message.error.message, message.error.exitCode));
+          case "failed": {
+            const item = message.id === undefined ? undefined : byId.get(message.id);
+            finish(
+              item
+                ? runError(item, message.error)
+                : message.error.exitCode === 70
+                ? new RunCrash(message.error.message, message.error.stack)
+                : new RunFailure(message.error.message, message.error.exitCode),
+            );
             break;
+          }
         }
       };
       worker.postMessage(

@@ -6,23 +6,13 @@
  */
 /// <reference lib="deno.worker" />
 import { initBackend } from "../backends/select.ts";
-import { HarnessError } from "../errors.ts";
 import { Executor } from "./execute.ts";
-import type { FromWorker, ToWorker } from "./messages.ts";
+import { describeFailure, type FromWorker, type ToWorker } from "./messages.ts";
 
 let executor: Executor | undefined;
 
 function send(message: FromWorker): void {
   self.postMessage(message);
-}
-
-function failure(err: unknown): { name: string; message: string; exitCode: number } {
-  const e = err as Error;
-  return {
-    name: e?.name ?? "Error",
-    message: e?.message ?? String(err),
-    exitCode: err instanceof HarnessError ? err.exitCode : 70,
-  };
 }
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
@@ -33,7 +23,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       executor = new Executor({ backend: backend.name, threads: backend.threads });
       send({ type: "ready", backend });
     } catch (err) {
-      send({ type: "failed", error: failure(err) });
+      send({ type: "failed", error: describeFailure(err) });
     }
     return;
   }
@@ -46,6 +36,6 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     );
     send({ type: "done", id: item.id, record });
   } catch (err) {
-    send({ type: "failed", id: item.id, error: failure(err) });
+    send({ type: "failed", id: item.id, error: describeFailure(err) });
   }
 };

@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { DataError, HarnessError } from "../../lib/errors.ts";
+import { loadSpec, resolveRun } from "../../lib/spec.ts";
+import type { WorkItem } from "../../lib/study/messages.ts";
+import { runPool } from "../../lib/study/pool.ts";
+
+const spec = await loadSpec("lenet5");
+const items: WorkItem[] = [1, 2].map((seed, id) => ({
+  id,
+  task: { config: resolveRun(spec, "bn", "smoke"), seed },
+  // A folder that does not exist: opening the dataset fails inside the worker.
+  dataset: {
+    kind: "files",
+    id: "fashion-mnist",
+    dir: "/tmp/bnlab-no-such-folder",
+    requested: "fashion-mnist",
+  },
+}));
+
+for (const workers of [1, 2]) {
+  Deno.test(`a failed run reaches the caller with its experiment, variant and seed, and its exit code (${workers} worker(s))`, async () => {
+    await assert.rejects(
+      () =>
+        runPool(items, { workers, backend: "wasm", threads: 1 }, {
+          onDone: () => Promise.resolve(),
+        }),
+      (err: unknown) => {
+        assert.ok(err instanceof HarnessError, `not a HarnessError: ${err}`);
+        assert.equal(err.exitCode, new DataError("").exitCode);
+        assert.match(
+          err.message,
+          /^lenet5\/bn seed [12]: The Fashion-MNIST folder \/tmp\/bnlab-no-such-folder lacks /,
+        );
+        return true;
+      },
+    );
+  });
+}

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import tQuantile from "@stdlib/stats-base-dists-t-quantile";
+import { tQuantile } from "./quantile.ts";
 
 /** Observed spread of the two arms. */
 export interface ArmVariances {

@@ -4,7 +4,7 @@
  * @module
  */
 import tCdf from "@stdlib/stats-base-dists-t-cdf";
-import tQuantile from "@stdlib/stats-base-dists-t-quantile";
+import { tQuantile } from "./quantile.ts";
 import { meanAndVariance } from "./describe.ts";
 
 /** Outcome of a two-sided Welch test of mean(a) − mean(b). */
@@ -95,7 +95,7 @@ export interface WelchInterval {
  * Welch's t confidence interval of mean(a) − mean(b) at `confidence`:
  * estimate ± t(1 − (1 − confidence)/2; df) · se, with the df and se of
  * {@linkcode welchTest} and the quantile from
- * `@stdlib/stats-base-dists-t-quantile`. It excludes 0 exactly when the
+ * {@linkcode tQuantile}. It excludes 0 exactly when the
  * two-sided Welch p is below 1 − confidence, so a family-adjusted level (for
  * example 1 − α/m) gives an interval that agrees with the adjusted test.
  *

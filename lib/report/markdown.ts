@@ -317,8 +317,9 @@ function sequentialSection(a: StudyAnalysis): string[] {
       `then ${d.step} more per round, at most ${d.max}. Each look reads every comparison's Welch ` +
       `interval at the look's nominal level: the O'Brien–Fleming-type Lan–DeMets boundary for ` +
       `${d.alpha}/m at information fraction seeds / ${d.max} (repeated confidence intervals), so the ` +
-      `family-wise error stays at ${d.alpha} over all looks. The verdicts above are those of the last ` +
-      `look. ${stopped}`,
+      `family-wise error stays at ${d.alpha} over all looks. The rounds stop once every comparison has ` +
+      `been settled at some look; the verdicts above are the last look's (repeated confidence intervals ` +
+      `hold at every look at once). ${stopped}`,
     "",
   );
   out.push(

@@ -98,7 +98,10 @@ Deno.test("the report answers each question, cross-checks the seed study and fla
       placement,
       /\*\*`pre_bn` better than `post_bn`:\*\* `pre_bn` reached its best validation loss earlier than `post_bn`/,
     );
-    assert.match(placement, /Welch's t interval at level 1 − 0\.05\/m for a family of m comparisons/);
+    assert.match(
+      placement,
+      /Welch's t interval at level 1 − 0\.05\/m for a family of m comparisons/,
+    );
     assert.match(placement, /\| 5\.40 ± 0\.55 \(2 of 5 at cap 6\) \|/);
     const csv = file("placement-comparisons.csv").split("\n");
     assert.equal(csv.length, 1 + 9 + 1, "a header, 9 comparisons and a final newline");

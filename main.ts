@@ -3,7 +3,7 @@
  * studies of small CNNs. This file only parses the command and dispatches;
  * every command lives in `lib/cli/`.
  *
- * Usage: deno task <study|verify|report|bench> [options]   (each has --help)
+ * Usage: deno task <study|verify|report|bench|compare|calibrate> [options]   (each has --help)
  *
  * @module
  */
@@ -15,6 +15,8 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   verify: () => import("./lib/cli/verify.ts"),
   report: () => import("./lib/cli/report.ts"),
   bench: () => import("./lib/cli/bench.ts"),
+  compare: () => import("./lib/cli/compare.ts"),
+  calibrate: () => import("./lib/cli/calibrate.ts"),
 };
 
 const USAGE = `bnlab — BatchNorm & Dropout placement studies on Fashion-MNIST
@@ -26,6 +28,8 @@ Commands:
   verify   check stored or re-run results against the golden files
   report   compute the statistics and write the findings report
   bench    measure training throughput (optionally beside PyTorch)
+  compare  the report's statistics on any two variants, results folders or CSV columns
+  calibrate  simulate the decision rule's error rates (the README's calibration figures)
 
 Run \`deno task <command> --help\` for a command's options.`;
 

@@ -124,6 +124,11 @@ const QuestionSchema = z.strictObject({
   metric: z.enum(METRICS),
   /** Which direction of the metric is better, for the verdict's wording. */
   better: z.enum(["higher", "lower"]),
+  /**
+   * Smallest effect size of interest δ, in the metric's stored units (0.005 = 0.5 pp of
+   * accuracy, 1 = one epoch): differences inside ±δ count as equivalent.
+   */
+  sesoi: z.number().positive(),
   /** Pairs [a, b]: each tests mean(a) − mean(b). */
   comparisons: z.array(z.tuple([z.string(), z.string()])).min(1),
 });
@@ -269,9 +274,14 @@ export async function listSpecs(dir = "experiments"): Promise<string[]> {
   return names.sort();
 }
 
-/** SHA-256 of the spec's canonical JSON: the identity of an experiment's definition. */
+/**
+ * SHA-256 of the spec's canonical JSON: the identity of an experiment's definition.
+ * A question's smallest effect size of interest (`sesoi`) only changes how results are
+ * judged, never what is trained, so it is left out: tuning it keeps stored results valid.
+ */
 export function specHash(spec: Spec): string {
-  return sha256Hex(canonicalJson(spec as unknown as Json));
+  const questions = spec.questions.map(({ sesoi: _sesoi, ...q }) => q);
+  return sha256Hex(canonicalJson({ ...spec, questions } as unknown as Json));
 }
 
 /**

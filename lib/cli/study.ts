@@ -46,6 +46,12 @@ Options:
       --save-models       also save each trained model (TF.js weights format)
       --evaluate PATH     evaluate a saved model folder on its test set and exit
       --bless             write the golden summary of each study afterwards
+      --until-resolved    add seeds in rounds (--seeds N first, then --round-seeds more) until
+                          every comparison is settled or --max-seeds is reached; a
+                          group-sequential design keeps the error at 0.05 over all looks, and
+                          each look is recorded in <out>/<experiment>/<profile>/looks.json
+      --max-seeds N       cap on seeds per variant for --until-resolved
+      --round-seeds K     seeds added per round (default: 5)
   -h, --help              show this help
 
 Experiments: see experiments/*.json.`;
@@ -65,6 +71,9 @@ const OPTIONS = {
   "save-models": { type: "boolean" },
   evaluate: { type: "string" },
   bless: { type: "boolean" },
+  "until-resolved": { type: "boolean" },
+  "max-seeds": { type: "string" },
+  "round-seeds": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -78,8 +87,49 @@ export async function run(argv: string[]): Promise<number> {
   const evaluatePath = stringOption(values.evaluate);
   if (evaluatePath !== undefined) return await evaluateSaved(evaluatePath, values);
   const options = await parseStudyOptions(values);
+  if (values["until-resolved"] === true) {
+    const plan = roundsPlan(values, options.seeds);
+    const { runUntilResolved } = await import("./rounds.ts");
+    const outcomes = await runUntilResolved(options, plan, ["study", ...argv]);
+    for (const o of outcomes) {
+      console.log(
+        `study: ${o.experiment}: ${o.looks} look(s), ${o.seeds} seeds per variant, ` +
+          (o.stopped === "resolved" ? "every comparison settled" : "stopped at the seed cap"),
+      );
+    }
+    return 0;
+  }
+  if (values["max-seeds"] !== undefined || values["round-seeds"] !== undefined) {
+    throw new UsageError("--max-seeds and --round-seeds only apply with --until-resolved.");
+  }
   await runStudy(options, ["study", ...argv]);
   return 0;
+}
+
+/** The sequential plan of --until-resolved; the first look is --seeds N (seeds 1..N). */
+function roundsPlan(
+  values: Record<string, unknown>,
+  seeds: number[],
+): { start: number; step: number; max: number; alpha: number } {
+  if (values["seed-list"] !== undefined || values.variant !== undefined || values.bless === true) {
+    throw new UsageError(
+      "--until-resolved adds seeds 1, 2, 3, … to every variant, so it takes --seeds N for the " +
+        "first look and cannot be combined with --seed-list, --variant or --bless.",
+    );
+  }
+  if (values["max-seeds"] === undefined) {
+    throw new UsageError("--until-resolved needs --max-seeds N, the cap on seeds per variant.");
+  }
+  const start = seeds.length;
+  const max = intOption("max-seeds", values["max-seeds"], start, {
+    min: Math.max(2, start),
+    max: 1000,
+  });
+  const step = intOption("round-seeds", values["round-seeds"], 5, { max: 1000 });
+  if (start < 2) {
+    throw new UsageError("--until-resolved needs --seeds of at least 2 for the first look.");
+  }
+  return { start, step, max, alpha: 0.05 };
 }
 
 /** Validate every option before anything is written. Throws `UsageError`. */

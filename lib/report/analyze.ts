@@ -1,10 +1,13 @@
 /**
  * The numbers of the report, computed from one study's runs: per-variant
  * summaries with bootstrap intervals, every research-question comparison
- * (Welch t, Holm adjustment over the experiment's whole family, BCa bootstrap
- * interval of the difference, Hedges' g, exact permutation p for small
- * groups) with its decision, cross-checks against the seed study's published
- * values and goals, and the learning curves. Values are in display units
+ * decided by `lib/stats/decision.ts` (Welch t interval adjusted for the
+ * question's family, Bonferroni; verdict better / worse / equivalent within
+ * the question's δ / undetermined; the rank test, BCa bootstrap and exact
+ * permutation p as robustness checks; Hedges' g and P(a > b); for undetermined
+ * comparisons the seeds it would take), censoring of convergence metrics at
+ * the epoch cap, cross-checks against the seed study's published values and
+ * goals, and the learning curves. Values are in display units
  * (accuracies in percent, see `metrics.ts`). No wording here: see `verdict.ts`.
  *
  * Every random draw is seeded from `AnalysisOptions.seed` and the name of the
@@ -13,14 +16,22 @@
  * @module
  */
 import { bootstrapMean, bootstrapMeanDiff, fewResamplesWarning } from "../stats/bootstrap.ts";
+import { decideComparison, type Verdict } from "../stats/decision.ts";
 import { describe } from "../stats/describe.ts";
 import { hedgesG } from "../stats/effect.ts";
-import { holmAdjust } from "../stats/holm.ts";
 import { exactPermutationTest } from "../stats/permutation.ts";
-import { welchTest } from "../stats/welch.ts";
+import { detectableEffect, seedsPerArm } from "../stats/power.ts";
 import { intSeedAt } from "../rng.ts";
-import type { Metric, Question, Spec } from "../spec.ts";
+import {
+  type Metric,
+  type ProfileName,
+  PROFILES,
+  type Question,
+  resolveRun,
+  type Spec,
+} from "../spec.ts";
 import type { EpochValues, RunValues, StudyData } from "./load.ts";
+import type { LookRecord } from "./looks.ts";
 import { METRIC_INFO } from "./metrics.ts";
 
 /** Settings of the analysis. */
@@ -31,10 +42,17 @@ export interface AnalysisOptions {
   confidence: number;
   /** Root seed of every bootstrap. */
   seed: number;
-  /** Significance level of the decision rule, applied to Holm-adjusted p (0.05). */
+  /** Family-wise error rate of each research question's family of comparisons (0.05). */
   alpha: number;
   /** Largest group size for which the exact permutation test is run (10). */
   permutationMaxN: number;
+  /** Power the seeds-needed figures aim at (0.8). */
+  power: number;
+  /**
+   * Nominal per-comparison level of each question (by id), when a sequential
+   * design sets it; otherwise α / m for a question with m testable comparisons.
+   */
+  levels?: Record<string, number>;
 }
 
 /** The report's settings: 10,000 resamples, 95% intervals, alpha 0.05, permutation up to n = 10. */
@@ -44,6 +62,7 @@ export const DEFAULT_ANALYSIS: AnalysisOptions = {
   seed: 20_240_601,
   alpha: 0.05,
   permutationMaxN: 10,
+  power: 0.8,
 };
 
 /** Mean, spread and range of a sample (display units). */
@@ -84,22 +103,36 @@ export interface VariantSummary {
   metrics: Record<Metric, Summary>;
   /** Bootstrap intervals of the mean, for test accuracy, best epoch, gap and published metrics (n ≥ 2). */
   intervals: Partial<Record<Metric, Interval>>;
+  /** The variant's epoch budget in this profile: a best epoch there is right-censored. */
+  epochCap: number;
+  /** Runs whose best epoch is at the cap (convergence not observed). */
+  censored: number;
 }
 
-/** How a comparison came out under the decision rule. */
+/**
+ * How a comparison came out: a verdict of the decision rule (`lib/stats/decision.ts`),
+ * or no test at all.
+ */
 export type Decision =
-  /** Holm-adjusted p < alpha and the CI excludes 0. */
-  | "detectable"
-  /** Holm-adjusted p ≥ alpha and the CI includes 0. */
-  | "not_detectable"
-  /** Holm-adjusted p < alpha but the CI includes 0. */
-  | "p_only"
-  /** The CI excludes 0 but Holm-adjusted p ≥ alpha. */
-  | "ci_only"
+  | Verdict
   /** Every run of both variants gave the same value: no difference at all. */
   | "identical"
   /** Too few runs, or no spread to test (see `reason`). */
   | "untestable";
+
+/** Seeds it would take to settle an undetermined comparison (display units). */
+export interface PowerNote {
+  /** Smallest true difference the current seeds detect with `power` at the comparison's level. */
+  detectable: number;
+  /** Seeds per variant to detect a difference of δ with `power`. */
+  seedsToDetect: number;
+  /** Seeds per variant to show equivalence within ±δ with `power` when there is no difference. */
+  seedsToResolve: number;
+  /** The power aimed at (0.8). */
+  power: number;
+  /** The per-comparison level planned for (α / m). */
+  level: number;
+}
 
 /** One comparison mean(a) − mean(b) of a research question. */
 export interface Comparison {
@@ -112,19 +145,41 @@ export interface Comparison {
   summaryB: Summary;
   /** mean(a) − mean(b), display units. */
   diff: number;
-  /** BCa bootstrap interval of the difference (undefined when a group has fewer than 2 runs). */
+  /** The question's smallest effect size of interest δ, display units. */
+  sesoi: number;
+  /** Testable comparisons in the question's family (m). */
+  familySize: number;
+  /** Nominal two-sided level of the comparison (α / m, or a sequential look's). */
+  level?: number;
+  /** The primary interval: Welch t at confidence 1 − level (undefined when untestable). */
   interval?: Interval;
-  /** Welch's t-test (undefined when it cannot be computed). */
+  /** BCa bootstrap interval at the same level, a robustness check. */
+  bootstrap?: Interval;
+  /** Welch's t-test, unadjusted. */
   welch?: { t: number; df: number; p: number };
-  /** Holm-adjusted p over the experiment's family (undefined when Welch is). */
+  /** Welch p on the family scale (Bonferroni, min(1, p · α / level)). */
   pAdjusted?: number;
   /** Hedges' g (bias-corrected standardised difference), when defined. */
   hedgesG?: number;
+  /** P(a > b) + ½ P(a = b) over all pairs of runs (censored values tied at the cap). */
+  superiority?: number;
+  /** Mann–Whitney (Gehan under censoring) test: unadjusted and family-scale p. */
+  rank?: { p: number; pAdjusted: number; method: "exact" | "asymptotic" };
   /** Exact permutation test of the difference in means, for groups of at most `permutationMaxN`. */
   permutation?: { p: number; permutations: number };
   /** `fewResamplesWarning` for the smaller group, when it has one. */
   fewResamples?: string;
   decision: Decision;
+  /** Equivalent although the interval excludes 0 (a real but negligible difference). */
+  negligible?: boolean;
+  /** A real disagreement between Welch's interval and the rank test. */
+  disagreement?: "welch" | "rank";
+  /** Best epochs at the epoch cap, per variant, and the cap (convergence metrics only). */
+  censoring?: { a: number; b: number; cap: number };
+  /** Verdict from Welch's interval, or from the rank test because of censoring. */
+  method?: "welch" | "gehan";
+  /** For undetermined comparisons: what more seeds would buy. */
+  powerNote?: PowerNote;
   /** Why a comparison is untestable, in words. */
   reason?: string;
 }
@@ -178,8 +233,8 @@ export interface StudyAnalysis {
   /** Spec variants without any run in this study. */
   missingVariants: string[];
   questions: QuestionResult[];
-  /** Comparisons in the Holm family (those with a Welch p). */
-  familySize: number;
+  /** The sequential record, when the study added seeds in rounds and its last look is this data. */
+  sequential?: LookRecord;
   crossChecks: CrossCheck[];
   goals: GoalCheck[];
   curves: CurvePoint[];
@@ -205,6 +260,7 @@ export function analyzeStudy(
   ]);
   for (const goal of spec.goals) intervalMetrics.add(goal.metric);
 
+  const capOf = (variant: string) => epochCap(spec, variant, data.profile);
   const variants: VariantSummary[] = [];
   for (const v of spec.variants) {
     const runs = byVariant.get(v.name);
@@ -226,21 +282,27 @@ export function analyzeStudy(
       params: mode(runs.map((r) => r.params)),
       metrics,
       intervals,
+      epochCap: capOf(v.name),
+      censored: runs.filter((r) => r.values.best_epoch >= capOf(v.name)).length,
     });
   }
   const missingVariants = spec.variants.map((v) => v.name).filter((n) => !byVariant.has(n));
 
-  const questions = spec.questions.map((q) => ({
-    question: q,
-    comparisons: q.comparisons.map(([a, b]) =>
-      compare(q, a, b, byVariant, options, seedOf("diff", q.id, q.metric, a, b))
-    ),
-  }));
-  const family = questions.flatMap((q) => q.comparisons).filter((c) => c.welch !== undefined);
-  const adjusted = holmAdjust(family.map((c) => c.welch!.p));
-  family.forEach((c, i) => {
-    c.pAdjusted = adjusted[i]!;
-    c.decision = decide(c, options.alpha);
+  const questions = spec.questions.map((q) => {
+    const testable = q.comparisons.filter(([a, b]) => testableData(q, a, b, byVariant));
+    const familySize = Math.max(1, testable.length);
+    const level = options.levels?.[q.id] ?? options.alpha / familySize;
+    return {
+      question: q,
+      comparisons: q.comparisons.map(([a, b]) =>
+        compare(q, a, b, byVariant, options, {
+          seed: seedOf("diff", q.id, q.metric, a, b),
+          familySize,
+          level,
+          cap: Math.min(capOf(a), capOf(b)),
+        })
+      ),
+    };
   });
 
   const summaries = new Map(variants.map((v) => [v.variant, v]));
@@ -284,30 +346,36 @@ export function analyzeStudy(
     variants,
     missingVariants,
     questions,
-    familySize: family.length,
     crossChecks,
     goals,
     curves: learningCurves(spec, data.epochs, options, seedOf),
   };
 }
 
+/** Whether both variants have at least 2 runs with spread (the comparison enters its family). */
+function testableData(
+  q: Question,
+  a: string,
+  b: string,
+  byVariant: Map<string, RunValues[]>,
+): boolean {
+  const xa = (byVariant.get(a) ?? []).map((r) => r.values[q.metric]);
+  const xb = (byVariant.get(b) ?? []).map((r) => r.values[q.metric]);
+  if (xa.length < 2 || xb.length < 2) return false;
+  return !(xa.every((x) => x === xa[0]) && xb.every((x) => x === xb[0]));
+}
+
+/** Metrics whose values are right-censored at the epoch budget. */
+const CENSORED_METRICS: ReadonlySet<Metric> = new Set(["best_epoch", "epochs_run"]);
+
 /**
- * The decision rule: detectable when the Holm-adjusted p is below `alpha` AND
- * the interval of the difference excludes 0; the two disagreeing is reported
- * as such (`p_only`, `ci_only`). Untestable and identical comparisons keep
- * their decision.
+ * The epoch budget of `variant` in `profile`: a best epoch equal to it is
+ * right-censored (the run might have improved with more epochs). Infinity
+ * for a profile name the spec does not know.
  */
-export function decide(
-  c: Pick<Comparison, "pAdjusted" | "interval" | "decision">,
-  alpha: number,
-): Decision {
-  if (c.decision === "untestable" || c.decision === "identical") return c.decision;
-  if (c.pAdjusted === undefined || c.interval === undefined) return "untestable";
-  const significant = c.pAdjusted < alpha;
-  const excludesZero = c.interval.lower > 0 || c.interval.upper < 0;
-  if (significant && excludesZero) return "detectable";
-  if (!significant && !excludesZero) return "not_detectable";
-  return significant ? "p_only" : "ci_only";
+export function epochCap(spec: Spec, variant: string, profile: string): number {
+  if (!(PROFILES as readonly string[]).includes(profile)) return Infinity;
+  return resolveRun(spec, variant, profile as ProfileName).train.epochs;
 }
 
 function compare(
@@ -316,12 +384,14 @@ function compare(
   b: string,
   byVariant: Map<string, RunValues[]>,
   options: AnalysisOptions,
-  seed: number,
+  family: { seed: number; familySize: number; level: number; cap: number },
 ): Comparison {
   const xa = (byVariant.get(a) ?? []).map((r) => r.values[q.metric]);
   const xb = (byVariant.get(b) ?? []).map((r) => r.values[q.metric]);
   const summaryA = summarize(xa);
   const summaryB = summarize(xb);
+  const sesoi = q.sesoi * METRIC_INFO[q.metric].scale;
+  const censors = CENSORED_METRICS.has(q.metric) && Number.isFinite(family.cap);
   const base: Comparison = {
     question: q.id,
     metric: q.metric,
@@ -331,7 +401,18 @@ function compare(
     summaryA,
     summaryB,
     diff: summaryA.mean - summaryB.mean,
+    sesoi,
+    familySize: family.familySize,
     decision: "untestable",
+    ...(censors
+      ? {
+        censoring: {
+          a: xa.filter((x) => x >= family.cap).length,
+          b: xb.filter((x) => x >= family.cap).length,
+          cap: family.cap,
+        },
+      }
+      : {}),
   };
   if (xa.length < 2 || xb.length < 2) {
     return {
@@ -363,31 +444,67 @@ function compare(
         "every run of each variant gave the same value, so there is no spread to test against",
     };
   }
+  const level = family.level;
+  const d = decideComparison(xa, xb, {
+    alpha: options.alpha,
+    familySize: family.familySize,
+    better: q.better,
+    sesoi,
+    level,
+    ...(censors ? { censoredAt: family.cap } : {}),
+  });
   const boot = bootstrapMeanDiff(xa, xb, {
     resamples: options.resamples,
-    confidence: options.confidence,
-    seed,
+    confidence: 1 - level,
+    seed: family.seed,
   });
-  const w = welchTest(xa, xb);
   const g = hedgesG(xa, xb);
   const result: Comparison = {
     ...base,
     ...common,
-    ...(Number.isFinite(g) ? { hedgesG: g } : {}),
-  };
-  if (Number.isFinite(boot.lower) && Number.isFinite(boot.upper)) {
-    result.interval = {
-      lower: boot.lower,
-      upper: boot.upper,
-      method: boot.method,
+    level,
+    interval: {
+      lower: d.interval.lower,
+      upper: d.interval.upper,
+      method: "welch",
       distinctResamples: boot.distinctResamples,
+    },
+    ...(Number.isFinite(boot.lower) && Number.isFinite(boot.upper)
+      ? {
+        bootstrap: {
+          lower: boot.lower,
+          upper: boot.upper,
+          method: boot.method,
+          distinctResamples: boot.distinctResamples,
+        },
+      }
+      : {}),
+    welch: { t: d.interval.estimate / d.interval.se, df: d.interval.df, p: d.p },
+    pAdjusted: d.pAdjusted,
+    ...(Number.isFinite(g) ? { hedgesG: g } : {}),
+    superiority: d.rank.probability,
+    rank: { p: d.rank.p, pAdjusted: d.rank.pAdjusted, method: d.rank.method },
+    decision: d.verdict,
+    ...(d.negligible ? { negligible: true } : {}),
+    ...(d.disagreement ? { disagreement: d.disagreement } : {}),
+    method: d.method,
+  };
+  if (d.verdict === "undetermined") {
+    const v = { varA: summaryA.sd ** 2, varB: summaryB.sd ** 2 };
+    const planned = options.alpha / family.familySize;
+    result.powerNote = {
+      detectable: detectableEffect(v, xa.length, xb.length, {
+        alpha: level,
+        power: options.power,
+      }),
+      seedsToDetect: seedsPerArm(v, sesoi, "detect", { alpha: planned, power: options.power }),
+      seedsToResolve: seedsPerArm(v, sesoi, "equivalence", {
+        alpha: planned,
+        power: options.power,
+      }),
+      power: options.power,
+      level: planned,
     };
-  }
-  if (Number.isFinite(w.p) && Number.isFinite(w.t) && Number.isFinite(w.df)) {
-    result.welch = { t: w.t, df: w.df, p: w.p };
-    result.decision = "not_detectable"; // provisional; settled by decide() after Holm
-  } else {
-    result.reason = "Welch's t-test is undefined for these values";
   }
   return result;
 }

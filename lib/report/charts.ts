@@ -234,6 +234,30 @@ function dotPlot(
     scale: { type: "band", paddingInner: 0.2 },
     axis: { labelFontSize: 12, labelLimit: 200 },
   };
+  // Convergence: the epoch cap of each variant, where a best epoch is right-censored.
+  const caps = metric === "best_epoch"
+    ? summaries.filter((v) => Number.isFinite(v.epochCap)).map((v) => ({
+      variant: v.variant,
+      cap: v.epochCap,
+      censored: v.censored,
+    }))
+    : [];
+  const capLayer = caps.length === 0 ? [] : [
+    {
+      data: { values: caps },
+      mark: { type: "tick", color: "#d62728", thickness: 2, strokeDash: [4, 2] },
+      encoding: {
+        y,
+        x: { field: "cap", type: "quantitative" },
+        tooltip: [{ field: "variant" }, { field: "cap" }, { field: "censored" }],
+      },
+    },
+  ];
+  const censoredRuns = caps.reduce((n, c) => n + c.censored, 0);
+  const capNote = caps.length === 0 ? [] : [
+    `Red dashed tick: the epoch cap; ${censoredRuns} of ${analysis.data.runs.length} runs ` +
+    `peaked there (right-censored)`,
+  ];
   const spec = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     config: CONFIG,
@@ -242,6 +266,7 @@ function dotPlot(
       subtitle: [
         `Mean (black diamond) with ${level} BCa bootstrap CI; dots are single seeds`,
         `n = ${ns.join(" to ")} per variant; best first; ${profile}`,
+        ...capNote,
       ],
     },
     width: 420,
@@ -268,6 +293,7 @@ function dotPlot(
         mark: { type: "rule", strokeWidth: 2, color: "#222" },
         encoding: { y, x: { field: "lower", type: "quantitative" }, x2: { field: "upper" } },
       },
+      ...capLayer,
       {
         data: { values: means },
         mark: { type: "point", shape: "diamond", filled: true, size: 90, color: "#000" },

@@ -12,8 +12,14 @@ import { fewResamplesWarning } from "../stats/bootstrap.ts";
 import { type ProfileName, resolveRun, type Spec, specHash } from "../spec.ts";
 import type { Comparison, Interval, StudyAnalysis, Summary } from "./analyze.ts";
 import { fixed, grouped, pValue, table } from "./format.ts";
-import { datasetName, formatDiffShort, formatLevel, METRIC_INFO } from "./metrics.ts";
-import { questionSummary, verdictLine } from "./verdict.ts";
+import {
+  datasetName,
+  formatDiffShort,
+  formatDiffWords,
+  formatLevel,
+  METRIC_INFO,
+} from "./metrics.ts";
+import { levelText, questionSummary, verdictLabel, verdictLine } from "./verdict.ts";
 
 /** A chart file of an experiment page, linked relative to the page. */
 export interface ChartLink {
@@ -63,7 +69,8 @@ export function experimentMarkdown(a: StudyAnalysis, charts: ChartLink[]): strin
     } CI is the BCa bootstrap interval of the mean test accuracy ` +
       `(${
         grouped(a.options.resamples)
-      } resamples). Best epoch: epoch of lowest validation loss. Gap: training ` +
+      } resamples). Best epoch: epoch of lowest validation loss; "k of n at cap" counts runs whose ` +
+      `best epoch was their last allowed epoch (right-censored: they might have improved further). Gap: training ` +
       `minus validation accuracy at the tested epoch, both measured in inference mode (training ` +
       `accuracy on a fixed sample of the training split as large as the validation split). Accuracy per M params: test accuracy (fraction) divided by ` +
       `the parameter count in millions.`,
@@ -74,37 +81,29 @@ export function experimentMarkdown(a: StudyAnalysis, charts: ChartLink[]): strin
   if (coarse) out.push(`> Note: ${sentence(coarse)}`, "");
 
   out.push("## Research questions", "");
-  out.push(
-    `Each comparison tests mean(a) − mean(b). A difference counts as **detectable** when the Holm-adjusted ` +
-      `Welch p (over ${family(a)}) is below ${a.options.alpha} **and** the ` +
-      `${pct(a)} BCa bootstrap CI of the difference (${
-        grouped(a.options.resamples)
-      } resamples, seeded) ` +
-      `excludes 0; when the two disagree the verdict says so. The exact permutation p (all relabellings, groups ` +
-      `of at most ${a.options.permutationMaxN}) is a cross-check that does not assume normality.`,
-    "",
-  );
+  out.push(ruleText(a.options.alpha, a.options.resamples, a.options.power), "");
   for (const q of a.questions) {
     const info = METRIC_INFO[q.question.metric];
     out.push(`### ${q.question.id}: ${q.question.question}`, "");
     const definition = info.definition ? ` — ${info.definition}` : "";
+    const m = q.comparisons[0]?.familySize ?? 1;
     out.push(
-      `Metric: ${info.noun}${definition} (\`${q.question.metric}\`); ${q.question.better} is better.`,
+      `Metric: ${info.noun}${definition} (\`${q.question.metric}\`); ${q.question.better} is better. ` +
+        `Smallest effect of interest δ = ${
+          formatDiffWords(q.question.metric, q.question.sesoi * info.scale)
+        }. Family: ${m} comparison${m === 1 ? "" : "s"}.`,
       "",
     );
     out.push(comparisonTable(q.comparisons), "");
-    const ctx = {
-      alpha: a.options.alpha,
-      familySize: a.familySize,
-      confidence: a.options.confidence,
-    };
+    const ctx = { alpha: a.options.alpha };
     for (const c of q.comparisons) out.push(`- ${verdictLine(c, ctx)}`);
     out.push("");
     const warnings = [
       ...new Set(q.comparisons.flatMap((c) => (c.fewResamples ? [c.fewResamples] : []))),
     ];
-    for (const w of warnings) out.push(`> Note: ${sentence(w)}`, "");
+    for (const w of warnings) out.push(`> Note: ${sentence(w)} (the BCa column only).`, "");
   }
+  if (a.sequential) out.push(...sequentialSection(a), "");
 
   if (a.crossChecks.length > 0 || a.goals.length > 0) {
     out.push("## Cross-checks against the seed study", "");
@@ -136,9 +135,8 @@ export function findingsMarkdown(entries: ExperimentEntry[], ctx: ReportContext)
     "",
   );
   out.push(
-    "A difference is **detectable** when its Holm-adjusted Welch p is below 0.05 and its 95% BCa bootstrap " +
-      "CI excludes 0 (Holm over each experiment's whole family of comparisons). Each experiment's page has " +
-      "the full statistics, cross-checks against the seed study, charts and provenance.",
+    `${ruleText(0.05)} Each experiment's page has the full statistics, cross-checks against the ` +
+      "seed study, charts and provenance.",
     "",
   );
   if (ctx.profile !== "full") out.push(`> ${subsampleWarning(ctx.profile)}`, "");
@@ -151,11 +149,7 @@ export function findingsMarkdown(entries: ExperimentEntry[], ctx: ReportContext)
     out.push(`[Full report](${spec.name}.md) · ${runCount(analysis)} · ${trainedOn(analysis)}`, "");
     const dataset = datasetNote(analysis);
     if (dataset) out.push(`> ${dataset}`, "");
-    const vctx = {
-      alpha: analysis.options.alpha,
-      familySize: analysis.familySize,
-      confidence: analysis.options.confidence,
-    };
+    const vctx = { alpha: analysis.options.alpha };
     for (const q of analysis.questions) {
       out.push(`- **${q.question.id}** ${q.question.question} ${questionSummary(q)}`);
       for (const c of q.comparisons) out.push(`  - ${verdictLine(c, vctx)}`);
@@ -225,7 +219,9 @@ function variantTable(a: StudyAnalysis): string {
     String(v.metrics.test_acc.n),
     meanSd(v.metrics.test_acc, 2),
     interval(v.intervals.test_acc, 2),
-    meanSd(v.metrics.best_epoch, 2),
+    `${meanSd(v.metrics.best_epoch, 2)}${
+      v.censored > 0 ? ` (${v.censored} of ${v.metrics.best_epoch.n} at cap ${v.epochCap})` : ""
+    }`,
     meanSd(v.metrics.gap, 2),
     grouped(v.params),
     meanSd(v.metrics.acc_per_mparam, 3),
@@ -239,29 +235,112 @@ function comparisonTable(comparisons: Comparison[]): string {
     "a: mean ± sd (n)",
     "b: mean ± sd (n)",
     "a − b",
-    "95% BCa CI",
-    "Welch t (df)",
+    "Adjusted CI (Welch)",
     "p",
-    "p_adj (Holm)",
+    "p_adj",
     "Hedges' g",
+    "P(a > b)",
+    "Rank p_adj",
+    "BCa CI (same level)",
     "Exact perm. p",
+    "Verdict",
   ];
   const rows = comparisons.map((c) => {
     const d = METRIC_INFO[c.metric].decimals;
+    const censored = c.censoring && c.censoring.a + c.censoring.b > 0
+      ? ` (${c.censoring.a} at cap)`
+      : "";
+    const censoredB = c.censoring && c.censoring.a + c.censoring.b > 0
+      ? ` (${c.censoring.b} at cap)`
+      : "";
     return [
       `\`${c.a}\` vs \`${c.b}\``,
-      `${meanSd(c.summaryA, d)} (${c.summaryA.n})`,
-      `${meanSd(c.summaryB, d)} (${c.summaryB.n})`,
+      `${meanSd(c.summaryA, d)} (${c.summaryA.n})${censored}`,
+      `${meanSd(c.summaryB, d)} (${c.summaryB.n})${censoredB}`,
       formatDiffShort(c.metric, c.diff),
-      interval(c.interval, d),
-      c.welch ? `${fixed(c.welch.t, 2)} (${fixed(c.welch.df, 1)})` : "—",
+      c.interval && c.level !== undefined
+        ? `${levelText(c)} ${interval(c.interval, d)}`
+        : interval(c.interval, d),
       pValue(c.welch?.p),
       pValue(c.pAdjusted),
       c.hedgesG === undefined ? "—" : fixed(c.hedgesG, 2),
+      c.superiority === undefined ? "—" : fixed(c.superiority, 2),
+      c.rank ? pValue(c.rank.pAdjusted) : "—",
+      interval(c.bootstrap, d),
       c.permutation ? pValue(c.permutation.p) : "—",
+      verdictLabel(c),
     ];
   });
-  return table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"]);
+  return table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"]);
+}
+
+/**
+ * The decision rule in words, shared by every page and FINDINGS.md (with
+ * the resamples and power when the page has them).
+ */
+function ruleText(alpha: number, resamples?: number, power?: number): string {
+  const boot = resamples === undefined
+    ? ""
+    : ` The BCa bootstrap interval (${
+      grouped(resamples)
+    } seeded resamples, same level) and the exact permutation p ` +
+      `are shown as further robustness checks; they do not change the verdict.`;
+  const seeds = power === undefined ? "" : ` ${fixed(power * 100, 0)}% power`;
+  return `Each research question is one family of comparisons with family-wise error ${alpha}. ` +
+    `Every comparison of mean(a) − mean(b) gets one interval, Welch's t interval at level ` +
+    `1 − ${alpha}/m for a family of m comparisons (Bonferroni, so the interval excludes 0 exactly when ` +
+    `p_adj = min(1, m·p) is below ${alpha}), and one of four verdicts read off it with the question's ` +
+    `smallest effect of interest δ: **better** or **worse** when it excludes 0 and does not lie inside ±δ; ` +
+    `**equivalent** when it lies inside ±δ (two one-sided tests); **undetermined** otherwise. ` +
+    `The rank test (Mann–Whitney, the test of P(a > b)) is the robustness check: when one test is ` +
+    `significant at the family level and the other not even at the unadjusted ${alpha}, **the tests ` +
+    `disagree** and no better/worse verdict is drawn. A best epoch at the epoch cap is right-censored; ` +
+    `when a convergence comparison has censored runs the verdict comes from the rank test with censored ` +
+    `values tied at the cap (Gehan's test) and equivalence is not claimed. Every undetermined ` +
+    `comparison states the smallest difference the current seeds detect with${
+      seeds || " 80% power"
+    } and ` +
+    `the seeds per variant that would settle it, from the observed spread.${boot}`;
+}
+
+/** The record of sequential looks, when the study added seeds in rounds. */
+function sequentialSection(a: StudyAnalysis): string[] {
+  const s = a.sequential!;
+  const out = ["## Sequential looks", ""];
+  const d = s.design;
+  const stopped = s.stopped === "resolved"
+    ? "It stopped when every comparison was settled."
+    : s.stopped === "cap"
+    ? `It stopped at the cap of ${d.max} seeds per variant with comparisons still undetermined.`
+    : "It has not stopped yet.";
+  out.push(
+    `Seeds were added in rounds (\`deno task study --until-resolved\`): ${d.start} seeds per variant, ` +
+      `then ${d.step} more per round, at most ${d.max}. Each look reads every comparison's Welch ` +
+      `interval at the look's nominal level: the O'Brien–Fleming-type Lan–DeMets boundary for ` +
+      `${d.alpha}/m at information fraction seeds / ${d.max} (repeated confidence intervals), so the ` +
+      `family-wise error stays at ${d.alpha} over all looks. The rounds stop once every comparison has ` +
+      `been settled at some look; the verdicts above are the last look's (repeated confidence intervals ` +
+      `hold at every look at once). ${stopped}`,
+    "",
+  );
+  out.push(
+    table(
+      ["Look", "Seeds per variant", "Information", "Nominal level per comparison", "Verdicts"],
+      s.looks.map((l) => {
+        const counts = new Map<string, number>();
+        for (const c of l.comparisons) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
+        return [
+          String(l.look),
+          String(l.seeds),
+          fixed(l.fraction, 2),
+          Object.entries(l.levels).map(([q, v]) => `${q}: ${v.toPrecision(3)}`).join(", "),
+          [...counts].map(([v, n]) => `${n} ${v}`).join(", "),
+        ];
+      }),
+      ["r", "r", "r", "l", "l"],
+    ),
+  );
+  return out;
 }
 
 function crossCheckSection(a: StudyAnalysis): string {
@@ -404,9 +483,12 @@ function provenanceTable(a: StudyAnalysis): string {
     ["Study command", m.command.length > 0 ? `\`${m.command.join(" ")}\`` : "—"],
     [
       "Statistics",
-      `BCa bootstrap, ${grouped(a.options.resamples)} resamples, ${pct(a)} intervals, root seed ` +
-      `${a.options.seed}; Welch's t-test; Holm over ${a.familySize} comparisons at alpha ${a.options.alpha}; ` +
-      `exact permutation test for groups of at most ${a.options.permutationMaxN}`,
+      `Welch t intervals at level 1 − ${a.options.alpha}/m per research question (Bonferroni); ` +
+      `Mann–Whitney rank test; BCa bootstrap, ${
+        grouped(a.options.resamples)
+      } resamples, root seed ` +
+      `${a.options.seed}; exact permutation test for groups of at most ${a.options.permutationMaxN}; ` +
+      `seeds needed at ${fixed(a.options.power * 100, 0)}% power`,
     ],
   ];
   return table(["Item", "Value"], rows.map(([k, v]) => [k, v]));
@@ -478,14 +560,6 @@ function dataNotes(a: StudyAnalysis): string[] {
     );
   }
   return notes;
-}
-
-/** The Holm family in words: "all 9 comparisons of this experiment" or "the 8 testable ones of its 9". */
-function family(a: StudyAnalysis): string {
-  const total = a.questions.reduce((n, q) => n + q.comparisons.length, 0);
-  return a.familySize === total
-    ? `all ${total} comparisons of this experiment`
-    : `the ${a.familySize} testable comparisons of this experiment's ${total}`;
 }
 
 function trainedOn(a: StudyAnalysis): string {

@@ -13,7 +13,9 @@ import { readTextIfExists, writeFileAtomic } from "../fs.ts";
 import { listSpecs, loadSpec, type ProfileName, type Spec } from "../spec.ts";
 import { type AnalysisOptions, analyzeStudy, DEFAULT_ANALYSIS } from "./analyze.ts";
 import { CHART_NAMES, chartSpecs, renderSvg } from "./charts.ts";
+import { comparisonRecords, recordsCsv, recordsJson } from "./export.ts";
 import { loadStudy } from "./load.ts";
+import { readLooks } from "./looks.ts";
 import {
   type ExperimentEntry,
   experimentMarkdown,
@@ -86,8 +88,30 @@ export async function buildReport(options: ReportOptions): Promise<BuiltReport> 
       stale.push(...experimentFiles(options.out, spec.name));
       continue;
     }
-    const analysis = analyzeStudy(spec, data, options.analysis ?? DEFAULT_ANALYSIS);
+    const settings = options.analysis ?? DEFAULT_ANALYSIS;
+    const record = await readLooks(data.dir);
+    const last = record?.looks[record.looks.length - 1];
+    const seeds = Math.min(
+      ...spec.variants.map((v) => data.runs.filter((r) => r.variant === v.name).length),
+    );
+    // A sequential study is judged at its last look's levels when the data are that look's.
+    const sequential = last !== undefined && last.seeds === seeds;
+    const analysis = analyzeStudy(
+      spec,
+      data,
+      sequential ? { ...settings, levels: last.levels } : settings,
+    );
+    if (sequential) analysis.sequential = record;
     entries.push({ spec, analysis });
+    const records = comparisonRecords(analysis);
+    files.push({
+      path: join(options.out, `${spec.name}-comparisons.json`),
+      content: recordsJson(records),
+    });
+    files.push({
+      path: join(options.out, `${spec.name}-comparisons.csv`),
+      content: recordsCsv(records),
+    });
     const links = [];
     for (const chart of chartSpecs(analysis)) {
       const file = `${spec.name}-${chart.name}.svg`;
@@ -180,6 +204,8 @@ async function replaceViaStaging(path: string, content: string, stagingDir: stri
 function experimentFiles(out: string, experiment: string): string[] {
   return [
     join(out, `${experiment}.md`),
+    join(out, `${experiment}-comparisons.json`),
+    join(out, `${experiment}-comparisons.csv`),
     ...CHART_NAMES.map((c) => join(out, `${experiment}-${c}.svg`)),
   ];
 }

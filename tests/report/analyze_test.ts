@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  type AnalysisOptions,
-  analyzeStudy,
-  decide,
-  DEFAULT_ANALYSIS,
-} from "../../lib/report/analyze.ts";
+import { type AnalysisOptions, analyzeStudy, DEFAULT_ANALYSIS } from "../../lib/report/analyze.ts";
 import { loadStudy } from "../../lib/report/load.ts";
-import { holmAdjust } from "../../lib/stats/holm.ts";
+import { tQuantile } from "../../lib/stats/quantile.ts";
 import { PLACEMENT_EPOCHS, spec, tempDir, writeFixture } from "./_fixture.ts";
 
 /** Fewer resamples keep the tests fast; everything else as in the report. */
@@ -38,22 +33,34 @@ Deno.test("the analysis reproduces a convergence difference computed by hand", a
   // se = sqrt(0.3/5 + 0.3/5) = sqrt(0.12); t = -2 / se; df = 8 (equal variances and sizes).
   assert.ok(Math.abs(c.welch!.t - -2 / Math.sqrt(0.12)) < 1e-9, `t = ${c.welch!.t}`);
   assert.ok(Math.abs(c.welch!.df - 8) < 1e-9, `df = ${c.welch!.df}`);
-  assert.ok(c.interval!.upper < 0, "every resample of a 2-epoch gap with spread 1 stays below 0");
-  assert.equal(c.decision, "detectable");
+  // RQ1 is a family of one: the 95% Welch interval −2 ± t(0.975; 8) · se.
+  const half = tQuantile(0.975, 8) * Math.sqrt(0.12);
+  assert.ok(Math.abs(c.interval!.lower - (-2 - half)) < 1e-9);
+  assert.ok(Math.abs(c.interval!.upper - (-2 + half)) < 1e-9);
+  // post_bn peaked at the 6-epoch cap in 2 runs: censored, so the rank test (Gehan) decides.
+  assert.deepEqual(c.censoring, { a: 0, b: 2, cap: 6 });
+  assert.equal(c.method, "gehan");
+  assert.equal(c.superiority, 0);
+  assert.equal(c.decision, "better");
   // Exact permutation test: only 2 of the C(10,5) = 252 relabellings are as extreme.
   assert.equal(c.permutation!.permutations, 252);
   assert.ok(Math.abs(c.permutation!.p - 2 / 252) < 1e-12, `perm p = ${c.permutation!.p}`);
 });
 
-Deno.test("Holm adjustment runs over every comparison of the experiment, all questions together", async () => {
+Deno.test("each research question is its own Bonferroni family, and p_adj agrees with the interval", async () => {
   const { s, data } = await placement();
   const a = analyzeStudy(s, data, FAST);
-  const all = a.questions.flatMap((q) => q.comparisons);
-  assert.equal(all.length, 9);
-  assert.equal(a.familySize, 9);
-  const expected = holmAdjust(all.map((c) => c.welch!.p));
-  all.forEach((c, i) => assert.equal(c.pAdjusted, expected[i]));
-  for (const c of all) assert.ok(c.pAdjusted! >= c.welch!.p);
+  const rq3 = a.questions.find((q) => q.question.id === "RQ3")!.comparisons;
+  assert.equal(rq3.length, 5);
+  for (const c of rq3) {
+    assert.equal(c.familySize, 5);
+    assert.equal(c.level, 0.01);
+    assert.ok(Math.abs(c.pAdjusted! - Math.min(1, 5 * c.welch!.p)) < 1e-12);
+    const excludes = c.interval!.lower > 0 || c.interval!.upper < 0;
+    assert.equal(excludes, c.pAdjusted! < 0.05);
+  }
+  const rq1 = a.questions.find((q) => q.question.id === "RQ1")!.comparisons[0]!;
+  assert.equal(rq1.familySize, 1);
 });
 
 Deno.test("accuracy per million parameters is derived as test accuracy over parameters in millions", async () => {
@@ -91,7 +98,7 @@ Deno.test("the same data always give the same numbers (seeded bootstraps)", asyn
   assert.deepEqual(first.curves, second.curves);
 });
 
-Deno.test("comparisons with a variant that has no runs are not testable and leave the Holm family", async () => {
+Deno.test("comparisons with a variant that has no runs are not testable and leave their family", async () => {
   const { s, data } = await placement(PLACEMENT_EPOCHS, {
     variants: ["baseline", "post_bn", "pre_bn", "bn_dropout", "dropout_bn"],
   });
@@ -101,7 +108,8 @@ Deno.test("comparisons with a variant that has no runs are not testable and leav
     c.decision === "untestable"
   );
   assert.equal(untestable.length, 3);
-  assert.equal(a.familySize, 6);
+  const rq3 = a.questions.find((q) => q.question.id === "RQ3")!.comparisons;
+  assert.ok(rq3.every((c) => c.familySize === 4));
   assert.match(untestable[0]!.reason!, /at least 2 runs per variant/);
 });
 
@@ -135,20 +143,20 @@ Deno.test("published values are compared in display units and goals name the var
   assert.equal(goal.variants.find((v) => v.variant === "bn")!.reaches, true);
 });
 
-Deno.test("the decision rule needs both a Holm-adjusted p below alpha and a CI that excludes 0", () => {
-  const ci = (lower: number, upper: number) => ({
-    lower,
-    upper,
-    method: "bca",
-    distinctResamples: 126,
-  });
-  const base = { decision: "not_detectable" as const };
-  assert.equal(decide({ ...base, pAdjusted: 0.01, interval: ci(0.2, 1) }, 0.05), "detectable");
-  assert.equal(decide({ ...base, pAdjusted: 0.01, interval: ci(-1, -0.2) }, 0.05), "detectable");
-  assert.equal(decide({ ...base, pAdjusted: 0.3, interval: ci(-0.5, 1) }, 0.05), "not_detectable");
-  assert.equal(decide({ ...base, pAdjusted: 0.01, interval: ci(-0.1, 1) }, 0.05), "p_only");
-  assert.equal(decide({ ...base, pAdjusted: 0.2, interval: ci(0.1, 1) }, 0.05), "ci_only");
-  assert.equal(decide({ decision: "identical" }, 0.05), "identical");
+Deno.test("an undetermined comparison says how many seeds would settle it", async () => {
+  const { s, data } = await placement();
+  const a = analyzeStudy(s, data, FAST);
+  const all = a.questions.flatMap((q) => q.comparisons);
+  const open = all.filter((c) => c.decision === "undetermined");
+  assert.ok(open.length > 0);
+  for (const c of open) {
+    assert.ok(c.powerNote, `${c.a} vs ${c.b} has no seeds-needed figure`);
+    assert.ok(c.powerNote.seedsToResolve >= c.powerNote.seedsToDetect);
+    assert.ok(c.powerNote.detectable > 0);
+  }
+  for (const c of all.filter((c) => c.decision !== "undetermined")) {
+    assert.equal(c.powerNote, undefined);
+  }
 });
 
 Deno.test("learning curves average the seeds that reached each epoch", async () => {

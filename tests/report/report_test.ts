@@ -46,11 +46,15 @@ Deno.test("regenerating the report from the same CSVs gives byte-identical files
     const y = await snapshot(join(b.path, "reports"));
     assert.deepEqual(Object.keys(x).sort(), [
       "FINDINGS.md",
+      "enhancements-comparisons.csv",
+      "enhancements-comparisons.json",
       "enhancements-convergence.svg",
       "enhancements-curves.svg",
       "enhancements-gap.svg",
       "enhancements-test_acc.svg",
       "enhancements.md",
+      "placement-comparisons.csv",
+      "placement-comparisons.json",
       "placement-convergence.svg",
       "placement-curves.svg",
       "placement-gap.svg",
@@ -92,9 +96,19 @@ Deno.test("the report answers each question, cross-checks the seed study and fla
     const placement = file("placement.md");
     assert.match(
       placement,
-      /\*\*Detectable, favours `pre_bn`:\*\* `pre_bn` reached its best validation loss 2\.00 epochs earlier than `post_bn`/,
+      /\*\*`pre_bn` better than `post_bn`:\*\* `pre_bn` reached its best validation loss earlier than `post_bn`/,
     );
-    assert.match(placement, /Holm-adjusted Welch p \(over all 9 comparisons/);
+    assert.match(
+      placement,
+      /Welch's t interval at level 1 − 0\.05\/m for a family of m comparisons/,
+    );
+    assert.match(placement, /\| 5\.40 ± 0\.55 \(2 of 5 at cap 6\) \|/);
+    const csv = file("placement-comparisons.csv").split("\n");
+    assert.equal(csv.length, 1 + 9 + 1, "a header, 9 comparisons and a final newline");
+    const json = JSON.parse(file("placement-comparisons.json"));
+    assert.equal(json.length, 9);
+    assert.equal(json[0].verdict, "better");
+    assert.equal(json[0].censored_b, 2);
     assert.match(placement, /!\[[^\]]+\]\(placement-curves\.svg\)/);
     assert.match(
       placement,
@@ -138,7 +152,7 @@ Deno.test("report files of an experiment that lost its results are removed", asy
     await writeReport(options);
     await Deno.remove(join(tmp.path, "results", "enhancements"), { recursive: true });
     const outcome = await writeReport(options);
-    assert.equal(outcome.removed.length, 5);
+    assert.equal(outcome.removed.length, 7);
     assert.deepEqual(
       Object.keys(await snapshot(options.out)).filter((n) => n.startsWith("enhancements")),
       [],
@@ -177,6 +191,8 @@ Deno.test("the report command writes the requested experiment into --out", async
     const files = Object.keys(await snapshot(options.out)).sort();
     assert.deepEqual(files, [
       "FINDINGS.md",
+      "placement-comparisons.csv",
+      "placement-comparisons.json",
       "placement-convergence.svg",
       "placement-curves.svg",
       "placement-gap.svg",

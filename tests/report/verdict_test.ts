@@ -1,22 +1,31 @@
 import assert from "node:assert/strict";
 import type { Comparison } from "../../lib/report/analyze.ts";
-import { favoured, questionSummary, verdictLine } from "../../lib/report/verdict.ts";
+import { favoured, levelText, questionSummary, verdictLine } from "../../lib/report/verdict.ts";
 import type { Question } from "../../lib/spec.ts";
 
-const CTX = { alpha: 0.05, familySize: 9, confidence: 0.95 };
+const CTX = { alpha: 0.05 };
 
 function comparison(overrides: Partial<Comparison>): Comparison {
   const summary = { n: 5, mean: 0, sd: 1, min: 0, max: 0 };
   return {
     question: "RQ1",
-    metric: "best_epoch",
-    better: "lower",
-    a: "pre_bn",
-    b: "post_bn",
+    metric: "test_acc",
+    better: "higher",
+    a: "classical",
+    b: "baseline",
     summaryA: summary,
     summaryB: summary,
     diff: 0,
-    decision: "not_detectable",
+    sesoi: 0.5,
+    familySize: 1,
+    level: 0.05,
+    welch: { t: 0, df: 8, p: 0.5 },
+    pAdjusted: 0.5,
+    hedgesG: 0,
+    superiority: 0.5,
+    rank: { p: 0.5, pAdjusted: 0.5, method: "exact" },
+    method: "welch",
+    decision: "undetermined",
     ...overrides,
   };
 }
@@ -24,119 +33,90 @@ function comparison(overrides: Partial<Comparison>): Comparison {
 const ci = (lower: number, upper: number) => ({
   lower,
   upper,
-  method: "bca",
+  method: "welch",
   distinctResamples: 126,
 });
 
-Deno.test("a detectable earlier convergence is worded in epochs, favouring the faster variant", () => {
+Deno.test("verdictLine() words a better variant in percentage points with its adjusted CI, g and P(a > b)", () => {
   const c = comparison({
-    diff: -1.2,
-    interval: ci(-2, -0.4),
-    pAdjusted: 0.01,
-    decision: "detectable",
+    diff: 0.8,
+    interval: ci(0.6, 1.0),
+    level: 0.05 / 3,
+    familySize: 3,
+    pAdjusted: 0.02,
+    hedgesG: 2.5,
+    superiority: 0.96,
+    decision: "better",
   });
   assert.equal(
     verdictLine(c, CTX),
-    "**Detectable, favours `pre_bn`:** `pre_bn` reached its best validation loss 1.20 epochs earlier " +
-      "than `post_bn` (95% CI 0.40–2.00 epochs; p_adj = 0.010).",
+    "**`classical` better than `baseline`:** `classical` had test accuracy 0.80 percentage points " +
+      "higher than `baseline` (98.3% CI +0.60 to +1.00 pp; p_adj = 0.020, Hedges' g = 2.50, " +
+      "P(a > b) = 0.96).",
   );
+  const worse = { ...c, diff: -0.8, interval: ci(-1.0, -0.6), decision: "worse" as const };
+  assert.match(verdictLine(worse, CTX), /^\*\*`baseline` better than `classical`:\*\*/);
+  assert.equal(favoured(worse), "baseline");
 });
 
-Deno.test("a detectable later convergence favours the other variant", () => {
+Deno.test("verdictLine() calls an interval inside ±δ equivalent, and says when it also excludes 0", () => {
+  const c = comparison({ diff: 0.1, interval: ci(-0.2, 0.4), decision: "equivalent" });
+  assert.match(verdictLine(c, CTX), /^\*\*Equivalent within ±0\.50 percentage points:\*\*/);
+  assert.match(verdictLine(c, CTX), /lies inside ±0\.50 percentage points/);
+  const real = { ...c, interval: ci(0.05, 0.3), negligible: true };
+  assert.match(verdictLine(real, CTX), /real but smaller than the smallest effect of interest/);
+});
+
+Deno.test("verdictLine() gives every undetermined comparison the seeds that would settle it", () => {
+  const c = comparison({
+    diff: 0.3,
+    interval: ci(-0.5, 1.1),
+    powerNote: { detectable: 1.4, seedsToDetect: 22, seedsToResolve: 29, power: 0.8, level: 0.05 },
+  });
+  const line = verdictLine(c, CTX);
+  assert.match(line, /^\*\*Undetermined:\*\* `classical` − `baseline` = \+0\.30 pp/);
+  assert.match(line, /neither excludes 0 nor lies inside ±0\.50 percentage points/);
+  assert.match(line, /smallest difference detectable with 80% power is 1\.40 percentage points/);
+  assert.match(line, /about 29 seeds per variant would settle it \(22 detect a difference/);
+});
+
+Deno.test("verdictLine() explains a real disagreement between Welch and the rank test", () => {
   const c = comparison({
     diff: 1.2,
-    interval: ci(0.4, 2),
-    pAdjusted: 0.0004,
-    decision: "detectable",
+    interval: ci(0.1, 2.3),
+    rank: { p: 0.31, pAdjusted: 0.31, method: "exact" },
+    disagreement: "welch",
   });
-  assert.equal(favoured(c), "post_bn");
-  assert.equal(
-    verdictLine(c, CTX),
-    "**Detectable, favours `post_bn`:** `pre_bn` reached its best validation loss 1.20 epochs later " +
-      "than `post_bn` (95% CI 0.40–2.00 epochs; p_adj < 0.001).",
-  );
-});
-
-Deno.test("accuracy differences are worded in percentage points, in both directions", () => {
-  const higher = comparison({
-    metric: "test_acc",
-    better: "higher",
-    a: "classical",
-    b: "baseline",
-    diff: 0.8,
-    interval: ci(0.3, 1.3),
-    pAdjusted: 0.02,
-    decision: "detectable",
-  });
-  assert.equal(
-    verdictLine(higher, CTX),
-    "**Detectable, favours `classical`:** `classical` had test accuracy 0.80 percentage points higher " +
-      "than `baseline` (95% CI 0.30–1.30 percentage points; p_adj = 0.020).",
-  );
-  const lower = { ...higher, diff: -0.8, interval: ci(-1.3, -0.3) };
+  const line = verdictLine(c, CTX);
+  assert.match(line, /^\*\*Undetermined \(the tests disagree\):\*\*/);
   assert.match(
-    verdictLine(lower, CTX),
-    /favours `baseline`:\*\* `classical` had test accuracy 0\.80 percentage points lower/,
+    line,
+    /rank test \(Mann–Whitney p = 0\.310\) is not significant even at the unadjusted 0\.05/,
   );
 });
 
-Deno.test("a smaller generalisation gap is better when lower is better", () => {
+Deno.test("verdictLine() words a censored convergence comparison from the rank test, without a size", () => {
   const c = comparison({
-    metric: "gap",
-    a: "bn_dropout",
-    b: "classical",
-    diff: -0.6,
-    interval: ci(-0.9, -0.3),
-    pAdjusted: 0.001,
-    decision: "detectable",
+    metric: "best_epoch",
+    better: "lower",
+    a: "pre_bn",
+    b: "post_bn",
+    diff: -1.8,
+    interval: ci(-2.5, -1.1),
+    censoring: { a: 0, b: 4, cap: 6 },
+    method: "gehan",
+    superiority: 0.1,
+    rank: { p: 0.02, pAdjusted: 0.02, method: "asymptotic" },
+    decision: "better",
   });
-  assert.match(
-    verdictLine(c, CTX),
-    /favours `bn_dropout`:\*\* `bn_dropout` had a generalisation gap 0\.60 percentage points smaller/,
-  );
+  const line = verdictLine(c, CTX);
+  assert.match(line, /`pre_bn` reached its best validation loss earlier than `post_bn`/);
+  assert.match(line, /Gehan's test: p_adj = 0\.020/);
+  assert.match(line, /4 of 5 of `post_bn` had their best validation loss at the epoch cap \(6\)/);
+  assert.match(line, /not estimated/);
 });
 
-Deno.test("no detectable difference states the sample size and the largest difference the CI allows", () => {
-  const c = comparison({
-    metric: "test_acc",
-    better: "higher",
-    diff: 0.1,
-    interval: ci(-0.35, 0.8),
-    pAdjusted: 0.62,
-    decision: "not_detectable",
-  });
-  assert.equal(
-    verdictLine(c, CTX),
-    "**No detectable difference** at n = 5 per variant: `pre_bn` − `post_bn` = +0.10 pp (95% CI −0.35 to " +
-      "+0.80 pp, p_adj = 0.620); the CI rules out differences larger than 0.80 percentage points.",
-  );
-});
-
-Deno.test("disagreeing tests are called inconclusive and not counted as detectable", () => {
-  const pOnly = comparison({
-    diff: -0.6,
-    interval: ci(-1.3, 0.1),
-    pAdjusted: 0.03,
-    decision: "p_only",
-  });
-  assert.match(
-    verdictLine(pOnly, CTX),
-    /^\*\*Inconclusive \(the tests disagree\):\*\* p_adj = 0\.030 is below 0\.05, but the 95% CI/,
-  );
-  assert.match(verdictLine(pOnly, CTX), /Not counted as a detectable difference\.$/);
-  const ciOnly = comparison({
-    diff: -0.6,
-    interval: ci(-1.3, -0.1),
-    pAdjusted: 0.12,
-    decision: "ci_only",
-  });
-  assert.match(
-    verdictLine(ciOnly, CTX),
-    /excludes 0, but p_adj = 0\.120 \(Holm over 9 comparisons\) is not below 0\.05/,
-  );
-});
-
-Deno.test("untestable comparisons say why", () => {
+Deno.test("verdictLine() says why a comparison is untestable", () => {
   const c = comparison({
     diff: NaN,
     decision: "untestable",
@@ -148,37 +128,45 @@ Deno.test("untestable comparisons say why", () => {
   );
 });
 
-Deno.test("a question summary lists detectable differences and counts the rest", () => {
+Deno.test("levelText() writes the adjusted confidence level", () => {
+  assert.equal(levelText({ level: 0.05 }), "95%");
+  assert.equal(levelText({ level: 0.05 / 3 }), "98.3%");
+  assert.equal(levelText({ level: 0.01 }), "99%");
+});
+
+Deno.test("questionSummary() lists verdicts and the seeds the undetermined ones need", () => {
   const question: Question = {
     id: "RQ3",
     question: "Which regulariser helps?",
     metric: "test_acc",
     better: "higher",
+    sesoi: 0.005,
     comparisons: [["a", "base"], ["b", "base"], ["c", "base"]],
   };
-  const common = { metric: "test_acc" as const, better: "higher" as const, b: "base" };
+  const common = { b: "base", familySize: 3 };
+  const note = (n: number) => ({
+    detectable: 1,
+    seedsToDetect: n - 3,
+    seedsToResolve: n,
+    power: 0.8,
+    level: 0.05 / 3,
+  });
   const summary = questionSummary({
     question,
     comparisons: [
-      comparison({
-        ...common,
-        a: "a",
-        diff: 1.5,
-        interval: ci(0.5, 2.5),
-        pAdjusted: 0.004,
-        decision: "detectable",
-      }),
-      comparison({ ...common, a: "b", diff: 0.2, interval: ci(-0.5, 0.9), pAdjusted: 0.7 }),
-      comparison({ ...common, a: "c", diff: -0.3, interval: ci(-0.9, 0.3), pAdjusted: 0.7 }),
+      comparison({ ...common, a: "a", diff: 1.5, pAdjusted: 0.004, decision: "better" }),
+      comparison({ ...common, a: "b", diff: 0.2, powerNote: note(14) }),
+      comparison({ ...common, a: "c", diff: -0.3, powerNote: note(23), disagreement: "rank" }),
     ],
   });
   assert.equal(
     summary,
-    "`a` better than `base` (+1.50 pp, p_adj = 0.004); no detectable difference in the other 2 comparisons.",
+    "`a` better than `base` (+1.50 pp, p_adj = 0.004); 2 comparisons undetermined (about 14–23 " +
+      "seeds per variant would settle them); the tests disagree in 1.",
   );
-  const none = questionSummary({
+  const same = questionSummary({
     question,
-    comparisons: [comparison({ ...common, a: "b", interval: ci(-1, 1), pAdjusted: 1 })],
+    comparisons: [comparison({ a: "b", decision: "equivalent" })],
   });
-  assert.equal(none, "No detectable difference.");
+  assert.equal(same, "`b` and `baseline` equivalent within ±0.50 pp.");
 });

@@ -18,6 +18,7 @@ import {
   intOption,
   listOption,
   parseCommand,
+  resultsRoot,
   seedListOption,
   stringOption,
 } from "./args.ts";
@@ -37,12 +38,16 @@ Options:
       --backend B         auto | native | wasm | cpu | tensorflow (default: auto)
       --workers K         parallel runs, one per worker (default: number of cores)
       --threads T         threads per run for the native backend (default: 1)
-      --out DIR           results folder (default: results)
+      --out DIR           results folder (default: $BNLAB_RESULTS, else results; a
+                          folder outside the checkout needs BNLAB_RESULTS=DIR, which
+                          deno task also grants read and write access to)
       --data-dir DIR      folder holding the four Fashion-MNIST .gz files
       --synthetic         train on a small generated dataset (tests and demos)
       --save-models       also save each trained model (TF.js weights format)
       --evaluate PATH     evaluate a saved model folder on its test set and exit
-      --bless             write the golden summary of each study afterwards
+      --bless             write golden/<experiment>.<profile>.json from exactly the runs
+                          this command selects (--seeds/--seed-list, --variant,
+                          --backend, --threads), training any that are missing first
   -h, --help              show this help
 
 Experiments: see experiments/*.json.`;
@@ -104,7 +109,7 @@ export async function parseStudyOptions(values: Record<string, unknown>): Promis
   const workers = intOption("workers", values.workers, navigator.hardwareConcurrency, { max: 256 });
   const threads = intOption("threads", values.threads, 1, { max: 256 });
   const dataDir = stringOption(values["data-dir"]);
-  const out = stringOption(values.out) ?? "results";
+  const out = await resultsRoot(stringOption(values.out));
   await checkWritable(out); // last: the only check that touches the disk
   return {
     experiments,

@@ -6,7 +6,7 @@
 import type { BackendChoice, BackendInfo } from "../backends/select.ts";
 import type { EpochMetrics } from "../train/loop.ts";
 import type { DatasetRef } from "./datasets.ts";
-import type { RunRecord } from "./results.ts";
+import type { RunRows } from "./run.ts";
 import type { RunTask } from "./run.ts";
 
 /** A run as sent to a worker. */
@@ -27,5 +27,5 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready"; backend: BackendInfo }
   | { type: "epoch"; id: number; metrics: EpochMetrics }
-  | { type: "done"; id: number; record: RunRecord }
+  | { type: "done"; id: number; record: RunRows }
   | { type: "failed"; id?: number; error: { name: string; message: string; exitCode: number } };

@@ -11,7 +11,7 @@ import { HarnessError } from "../errors.ts";
 import type { EpochMetrics } from "../train/loop.ts";
 import { Executor } from "./execute.ts";
 import type { FromWorker, ToWorker, WorkItem } from "./messages.ts";
-import type { RunRecord } from "./results.ts";
+import type { RunRows } from "./run.ts";
 
 /** How to run the items. */
 export interface PoolOptions {
@@ -27,7 +27,7 @@ export interface PoolEvents {
   onBackend?(info: BackendInfo): Promise<void> | void;
   onStart?(item: WorkItem): void;
   onEpoch?(item: WorkItem, metrics: EpochMetrics): void;
-  onDone(item: WorkItem, record: RunRecord): Promise<void>;
+  onDone(item: WorkItem, record: RunRows): Promise<void>;
 }
 
 /** A worker's failure, re-raised in the main process with its exit code. */

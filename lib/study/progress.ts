@@ -6,7 +6,7 @@
  */
 import type { EpochMetrics } from "../train/loop.ts";
 import type { WorkItem } from "./messages.ts";
-import type { RunRecord } from "./results.ts";
+import type { RunRows } from "./run.ts";
 
 /** Tracks and prints the progress of `total` runs. */
 export class Progress {
@@ -44,7 +44,7 @@ export class Progress {
   }
 
   /** A run completed and was stored. */
-  done(item: WorkItem, record: RunRecord): void {
+  done(item: WorkItem, record: RunRows): void {
     this.#done++;
     this.#runSeconds += Number(record.run.seconds);
     this.#active.delete(item.id);

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { readResults, TIMING_COLUMNS } from "../../lib/study/results.ts";
+import { readRows as readResults } from "../../lib/store/records.ts";
+import { TIMING_COLUMNS } from "../../lib/store/schema.ts";
 import { runMain, start, studyPermissions } from "./_run.ts";
 
 const SMOKE = ["study", "--profile", "smoke", "--synthetic", "--backend", "wasm"];
 
 /** Rows without their timing columns, sorted, as text. */
-function deterministicPart(rows: Record<string, string>[]): string[] {
+function deterministicPart(rows: readonly Record<string, string>[]): string[] {
   return rows
     .map((r) =>
       Object.entries(r).filter(([k]) => !TIMING_COLUMNS.includes(k)).map(([k, v]) => `${k}=${v}`)
@@ -201,7 +202,7 @@ Deno.test("killing a study mid-run loses only the runs in flight and corrupts no
   const child = start(args, studyPermissions(out));
   // Wait until at least two runs are stored, then kill without warning.
   for (let i = 0; i < 600; i++) {
-    const stored = await readResults(dir).catch(() => ({ runs: [] }));
+    const stored = await readResults(dir).catch(() => ({ runs: [] as unknown[] }));
     if (stored.runs.length >= 2) break;
     await new Promise((r) => setTimeout(r, 100));
   }

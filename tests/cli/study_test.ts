@@ -68,7 +68,7 @@ Deno.test("study refuses a malformed spec, naming the file and the field", async
   const spec = JSON.parse(
     await Deno.readTextFile(new URL("../../experiments/lenet5.json", import.meta.url)),
   );
-  spec.variants[1].layers[0].filters = "six";
+  spec.variants[0].layers[0].filters = "six";
   await Deno.writeTextFile(join(cwd, "experiments", "lenet5.json"), JSON.stringify(spec));
   const r = await runMain(
     ["study", "-e", "lenet5", "--out", join(cwd, "r")],
@@ -78,7 +78,7 @@ Deno.test("study refuses a malformed spec, naming the file and the field", async
   assert.equal(r.code, 2);
   assert.match(
     r.stderr,
-    /Malformed experiment spec experiments\/lenet5.json: variants\.1\.layers\.0/,
+    /Malformed experiment spec experiments\/lenet5.json: variants\[0\]\.layers\[0\]\.filters/,
   );
 });
 

@@ -354,7 +354,7 @@ function goalSummaries(a: StudyAnalysis): string[] {
 function provenanceTable(a: StudyAnalysis): string {
   const m = a.data.meta;
   const seeds = seedsText(a);
-  const examples = a.data.runs[0]!.examples;
+  const examples = a.data.runs[0]?.examples;
   const digests = Object.keys(m.dataset.digests).sort().map((k) =>
     `${k}: \`${m.dataset.digests[k]}\``
   );
@@ -371,10 +371,12 @@ function provenanceTable(a: StudyAnalysis): string {
     ["Dataset digests (SHA-256)", digests.length > 0 ? digests.join("<br>") : "—"],
     [
       "Examples per run",
-      `${grouped(examples.train)} training, ${grouped(examples.val)} validation, ${
-        grouped(examples.test)
-      } test ` +
-      `(${splits} distinct split${splits === 1 ? "" : "s"})`,
+      examples
+        ? `${grouped(examples.train)} training, ${grouped(examples.val)} validation, ${
+          grouped(examples.test)
+        } test ` +
+          `(${splits} distinct split${splits === 1 ? "" : "s"})`
+        : "— (every run diverged)",
     ],
     [
       "Backend",
@@ -520,7 +522,10 @@ function trainedOn(a: StudyAnalysis): string {
 function runCount(a: StudyAnalysis): string {
   const ns = [...new Set(a.variants.map((v) => v.seeds.length))].sort((x, y) => x - y);
   const per = ns.length === 1 ? `${ns[0]}` : `${ns[0]}–${ns[ns.length - 1]}`;
-  return `${a.data.runs.length} runs, ${per} seed${per === "1" ? "" : "s"} per variant`;
+  const diverged = a.data.diverged.length;
+  const note = diverged > 0 ? ` (+${diverged} diverged, left out)` : "";
+  if (ns.length === 0 || ns[0] === undefined) return `0 runs${note}`;
+  return `${a.data.runs.length} runs, ${per} seed${per === "1" ? "" : "s"} per variant${note}`;
 }
 
 function seedsText(a: StudyAnalysis): string {

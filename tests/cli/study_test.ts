@@ -145,23 +145,6 @@ Deno.test("study records the CPU model in meta.json, and a rerun skips completed
   assert.deepEqual(after, before);
 });
 
-Deno.test("two study processes give identical metric rows (timings aside), whatever the worker count", async () => {
-  const a = await tempDir();
-  const b = await tempDir();
-  const common = [...SMOKE, "-e", "lenet5", "--seed-list", "1,2"];
-  const [ra, rb] = await Promise.all([
-    runMain([...common, "--workers", "1", "--out", a], studyPermissions(a)),
-    runMain([...common, "--workers", "2", "--out", b], studyPermissions(b)),
-  ]);
-  assert.equal(ra.code, 0, ra.stderr);
-  assert.equal(rb.code, 0, rb.stderr);
-  const x = await readResults(join(a, "lenet5", "smoke"));
-  const y = await readResults(join(b, "lenet5", "smoke"));
-  assert.equal(x.runs.length, 10);
-  assert.deepEqual(deterministicPart(x.runs), deterministicPart(y.runs));
-  assert.deepEqual(deterministicPart(x.epochs), deterministicPart(y.epochs));
-});
-
 Deno.test("a second study on the same results folder is refused while the first runs", async () => {
   const out = await tempDir();
   const first = start(

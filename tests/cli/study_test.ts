@@ -2,20 +2,9 @@ import assert from "node:assert/strict";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { readRows as readResults } from "../../lib/store/records.ts";
-import { TIMING_COLUMNS } from "../../lib/store/schema.ts";
 import { runMain, start, studyPermissions } from "./_run.ts";
 
 const SMOKE = ["study", "--profile", "smoke", "--synthetic", "--backend", "wasm"];
-
-/** Rows without their timing columns, sorted, as text. */
-function deterministicPart(rows: readonly Record<string, string>[]): string[] {
-  return rows
-    .map((r) =>
-      Object.entries(r).filter(([k]) => !TIMING_COLUMNS.includes(k)).map(([k, v]) => `${k}=${v}`)
-        .join(",")
-    )
-    .sort();
-}
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "bnlab-study-" });

@@ -4,15 +4,69 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ResultsError } from "./errors.ts";
+
+/** Options of {@linkcode writeFileAtomic}. */
+export interface WriteOptions {
+  /**
+   * The folder the write must stay inside: every existing path component from
+   * below `root` down to the file itself is checked with `lstat`, and a
+   * symbolic link is refused (`ResultsError`) instead of followed.
+   */
+  root?: string;
+}
+
+/**
+ * Throw `ResultsError` when `path` lies outside `root` or when any existing
+ * component of `path` below `root` (the file itself included) is a symbolic
+ * link, so a write can never be redirected outside `root`. `root` itself may
+ * be a link (a user's choice of folder). Components that do not exist yet are
+ * fine (they will be created as real folders).
+ *
+ * @example
+ * ```ts
+ * import { refuseSymlinks } from "./fs.ts";
+ * const dir = await Deno.makeTempDir();
+ * await refuseSymlinks(dir, `${dir}/a/b.txt`); // nothing there yet: fine
+ * ```
+ */
+export async function refuseSymlinks(root: string, path: string): Promise<void> {
+  const rel = relative(resolve(root), resolve(path));
+  if (rel.startsWith("..") || isAbsolute(rel)) {
+    throw new ResultsError(`${path} lies outside ${root}; bnlab writes only inside ${root}.`);
+  }
+  let at = root;
+  for (const part of rel.split(sep).filter((p) => p !== "")) {
+    at = join(at, part);
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.lstat(at);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return;
+      throw err;
+    }
+    if (info.isSymlink) {
+      throw new ResultsError(
+        `${at} is a symbolic link. bnlab does not write through symbolic links under ${root}, ` +
+          `since that could change files outside it; replace the link with a real folder or file ` +
+          `(or remove it), or choose another folder.`,
+      );
+    }
+  }
+}
 
 /**
  * Write `data` to `path` atomically: readers see the old bytes or the new
  * bytes, never a mix, even if the process is killed mid-write. Creates the
  * parent folder if needed.
  */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string,
+  options: WriteOptions = {},
+): Promise<void> {
+  if (options.root !== undefined) await refuseSymlinks(options.root, path);
   await Deno.mkdir(dirname(path), { recursive: true });
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
@@ -25,6 +79,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     file.close();
   }
   try {
+    if (options.root !== undefined) await refuseSymlinks(options.root, path);
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
@@ -65,11 +120,28 @@ export interface FolderLock {
  * Take an exclusive lock on `folder` (creating it), or throw `ResultsError`
  * naming the process that holds it. The lock is an OS file lock on
  * `folder/.lock`, so a killed process never leaves a stale lock behind.
+ * With `root`, no path component from below `root` to the lock file may be a
+ * symbolic link; the lock file is opened without truncating it and checked to
+ * be the regular file `lstat` saw, and only emptied once it is held.
  */
-export async function lockFolder(folder: string, purpose: string): Promise<FolderLock> {
+export async function lockFolder(
+  folder: string,
+  purpose: string,
+  root?: string,
+): Promise<FolderLock> {
+  const path = join(folder, ".lock");
+  if (root !== undefined) await refuseSymlinks(root, path);
   await Deno.mkdir(folder, { recursive: true });
-  const path = `${folder}/.lock`;
   const file = await Deno.open(path, { read: true, write: true, create: true });
+  const opened = await file.stat();
+  const seen = await Deno.lstat(path);
+  if (!seen.isFile || !opened.isFile || seen.ino !== opened.ino || seen.dev !== opened.dev) {
+    file.close();
+    throw new ResultsError(
+      `${path} is not a regular file (a symbolic link or something else); bnlab will not use it ` +
+        `as its lock. Remove it and rerun.`,
+    );
+  }
   if (!(await file.tryLock(true))) {
     const holder = (await Deno.readTextFile(path).catch(() => "")).trim() || "another process";
     file.close();

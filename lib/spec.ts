@@ -10,84 +10,10 @@
 import { z } from "zod";
 import { UsageError } from "./errors.ts";
 import { canonicalJson, type Json, sha256Hex } from "./hash.ts";
-import type { Layer, ModelOptions } from "./models/types.ts";
-import type { EvalSettings, TrainSettings } from "./train/settings.ts";
-import type { SplitKind } from "./splits.ts";
+import { LayerSchema, ModelSettingsSchema } from "./models/types.ts";
+import { EvaluationSchema, TrainingSchema } from "./train/settings.ts";
 
 const positiveInt = z.number().int().positive();
-const rate = z.number().min(0).lt(1);
-
-/** One layer of a variant's layer list (also validates saved models' topology). */
-export const LayerSchema: z.ZodType<Layer> = z.lazy(() =>
-  z.discriminatedUnion("type", [
-    z.strictObject({
-      type: z.literal("conv2d"),
-      filters: positiveInt,
-      kernel: positiveInt,
-      stride: positiveInt.optional(),
-      padding: z.enum(["same", "valid"]).optional(),
-      dilation: positiveInt.optional(),
-      bias: z.boolean().optional(),
-      l2: z.number().min(0).optional(),
-    }),
-    z.strictObject({
-      type: z.literal("dense"),
-      units: positiveInt,
-      bias: z.boolean().optional(),
-      l2: z.number().min(0).optional(),
-    }),
-    z.strictObject({ type: z.enum(["relu", "tanh", "sigmoid"]) }),
-    z.strictObject({
-      type: z.enum(["maxpool", "avgpool"]),
-      size: positiveInt.optional(),
-      stride: positiveInt.optional(),
-      padding: z.enum(["same", "valid"]).optional(),
-    }),
-    z.strictObject({ type: z.enum(["gap", "flatten"]) }),
-    z.strictObject({
-      type: z.literal("batchnorm"),
-      momentum: z.number().gt(0).max(1).optional(),
-      epsilon: z.number().positive().optional(),
-    }),
-    z.strictObject({ type: z.literal("dropout"), rate }),
-    z.strictObject({
-      type: z.literal("residual"),
-      body: z.array(LayerSchema).min(1),
-      shortcut: z.enum(["identity", "projection"]).optional(),
-      activation: z.enum(["relu", "linear"]).optional(),
-    }),
-    z.strictObject({ type: z.literal("se"), ratio: positiveInt.optional() }),
-  ])
-) as z.ZodType<Layer>;
-
-const TrainingSchema = z.strictObject({
-  optimizer: z.strictObject({
-    type: z.literal("adam"),
-    lr: z.number().positive(),
-    beta1: z.number().min(0).lt(1).default(0.9),
-    beta2: z.number().min(0).lt(1).default(0.999),
-    epsilon: z.number().positive().default(1e-7),
-  }),
-  batchSize: positiveInt,
-  epochs: positiveInt,
-  weightDecay: z.number().min(0).default(0),
-  earlyStopping: z.strictObject({ patience: positiveInt, restoreBest: z.boolean() }).optional(),
-  lrSchedule: z.strictObject({
-    type: z.literal("step"),
-    every: positiveInt,
-    factor: z.number().positive(),
-  }).optional(),
-  augment: z.strictObject({
-    rotation: z.number().min(0),
-    shift: z.number().min(0).lt(0.5),
-    flip: z.boolean(),
-  }).optional(),
-});
-
-const EvaluationSchema = z.strictObject({
-  batchSize: positiveInt,
-  batchStatsAtEval: z.boolean().default(false),
-});
 
 const ProfileSchema = z.strictObject({
   /** Stratified subsample of the official training set before splitting (default: all). */
@@ -141,6 +67,31 @@ const VariantSchema = z.strictObject({
   evaluation: EvaluationSchema.partial().optional(),
 });
 
+/**
+ * A variant as written in a spec file: either complete (`layers`), or a
+ * change to an earlier-declared or later-declared variant (`extends`), with
+ * `insert` (layers inserted after the listed 0-based positions of the parent's
+ * layers, -1 for the very start), `replace` (the parent's layers at the listed
+ * positions replaced by `layers`, an empty list removing them) and `training`
+ * or `evaluation` overrides merged over the parent's.
+ */
+const VariantSourceSchema = z.strictObject({
+  name: z.string(),
+  description: z.string(),
+  extends: z.string().optional(),
+  layers: z.array(z.unknown()).optional(),
+  insert: z.array(z.strictObject({
+    after: z.union([z.number().int().min(-1), z.array(z.number().int().min(-1)).min(1)]),
+    layers: z.array(z.unknown()).min(1),
+  })).optional(),
+  replace: z.array(z.strictObject({
+    at: z.union([z.number().int().min(0), z.array(z.number().int().min(0)).min(1)]),
+    layers: z.array(z.unknown()),
+  })).optional(),
+  training: z.record(z.string(), z.unknown()).optional(),
+  evaluation: z.record(z.string(), z.unknown()).optional(),
+});
+
 const SpecSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9_]+$/),
   title: z.string().min(1),
@@ -157,13 +108,7 @@ const SpecSchema = z.strictObject({
     kind: z.enum(["stratified", "random"]),
     validation: z.number().gt(0).lt(1),
   }),
-  model: z.strictObject({
-    init: z.enum(["glorot_uniform", "torch_default"]),
-    batchNorm: z.strictObject({
-      momentum: z.number().gt(0).max(1),
-      epsilon: z.number().positive(),
-    }),
-  }),
+  model: ModelSettingsSchema,
   training: TrainingSchema,
   evaluation: EvaluationSchema,
   profiles: z.strictObject({ smoke: ProfileSchema, quick: ProfileSchema, full: ProfileSchema }),
@@ -194,18 +139,144 @@ export const PROFILES = ["smoke", "quick", "full"] as const;
 export type ProfileName = (typeof PROFILES)[number];
 
 /** Everything one run needs, resolved from a spec, a variant and a profile. */
-export interface RunConfig {
-  experiment: string;
-  variant: string;
-  profile: ProfileName;
-  dataset: { id: "fashion-mnist" | "mnist"; fallback?: "fashion-mnist" };
-  split: { kind: SplitKind; validation: number; pool?: number };
-  /** Size of the stratified test subset, or `undefined` for the whole test set. */
-  testCount?: number;
-  layers: Layer[];
-  model: Omit<ModelOptions, "classes">;
-  train: TrainSettings;
-  eval: EvalSettings;
+export const RunConfigSchema = z.strictObject({
+  experiment: z.string(),
+  variant: z.string(),
+  profile: z.enum(["smoke", "quick", "full"]),
+  dataset: SpecSchema.shape.dataset,
+  split: z.strictObject({
+    kind: z.enum(["stratified", "random"]),
+    validation: z.number(),
+    pool: positiveInt.optional(),
+  }),
+  /** Size of the stratified test subset, absent for the whole test set. */
+  testCount: positiveInt.optional(),
+  layers: z.array(LayerSchema),
+  model: ModelSettingsSchema,
+  train: TrainingSchema,
+  eval: EvaluationSchema,
+});
+/** Everything one run needs, resolved from a spec, a variant and a profile. */
+export type RunConfig = z.output<typeof RunConfigSchema>;
+
+/**
+ * A zod issue path as JSON-path text: `variants[2].layers[0].filters`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonPath } from "./spec.ts";
+ * assert.equal(jsonPath(["questions", 1, "comparisons", 0, 1]), "questions[1].comparisons[0][1]");
+ * ```
+ */
+export function jsonPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    out += typeof part === "number" ? `[${part}]` : `${out === "" ? "" : "."}${String(part)}`;
+  }
+  return out || "(root)";
+}
+
+/**
+ * Expand every variant that `extends` another into a complete variant (the
+ * form the schema validates), leaving complete variants as they are.
+ * Throws `UsageError` naming the JSON path for an unknown parent, a cycle,
+ * a position outside the parent's layers, or a variant with neither
+ * `layers` nor `extends`.
+ */
+export function expandVariants(json: unknown, source: string): unknown {
+  if (
+    !json || typeof json !== "object" || !Array.isArray((json as { variants?: unknown }).variants)
+  ) {
+    return json;
+  }
+  const raw = (json as { variants: unknown[] }).variants;
+  const fail = (path: (string | number)[], message: string) =>
+    new UsageError(
+      `Malformed experiment spec ${source}: ${jsonPath(["variants", ...path])}: ${message}.`,
+    );
+  const sources = raw.map((v, i) => {
+    const parsed = VariantSourceSchema.safeParse(v);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw fail([i, ...(issue.path as (string | number)[])], issue.message);
+    }
+    if (parsed.data.extends === undefined && parsed.data.layers === undefined) {
+      throw fail([i], `needs "layers" or "extends"`);
+    }
+    if (parsed.data.extends === undefined && (parsed.data.insert || parsed.data.replace)) {
+      throw fail([i], `"insert" and "replace" need "extends"`);
+    }
+    return parsed.data;
+  });
+  const index = new Map(sources.map((v, i) => [v.name, i]));
+  const done = new Map<number, Record<string, unknown>>();
+  const expand = (i: number, chain: number[]): Record<string, unknown> => {
+    const ready = done.get(i);
+    if (ready) return ready;
+    const v = sources[i]!;
+    const { extends: parentName, insert, replace, ...own } = raw[i] as Record<string, unknown>;
+    void insert, replace;
+    if (parentName === undefined) {
+      done.set(i, own);
+      return own;
+    }
+    const p = index.get(v.extends!);
+    if (p === undefined) {
+      throw fail([i, "extends"], `no variant "${v.extends}"`);
+    }
+    if (chain.includes(p)) {
+      throw fail([i, "extends"], `"${v.extends}" extends "${v.name}" in turn (a cycle)`);
+    }
+    const parent = expand(p, [...chain, i]);
+    const base = parent.layers as unknown[];
+    let layers: unknown[];
+    if (v.layers !== undefined) {
+      layers = v.layers;
+    } else {
+      const before = new Map<number, unknown[]>();
+      const replaced = new Map<number, unknown[]>();
+      v.insert?.forEach((op, k) => {
+        for (const at of Array.isArray(op.after) ? op.after : [op.after]) {
+          if (at >= base.length) {
+            throw fail(
+              [i, "insert", k, "after"],
+              `position ${at} is past the last layer of "${v.extends}" (${base.length - 1})`,
+            );
+          }
+          before.set(at, [...(before.get(at) ?? []), ...op.layers]);
+        }
+      });
+      v.replace?.forEach((op, k) => {
+        for (const at of Array.isArray(op.at) ? op.at : [op.at]) {
+          if (at >= base.length) {
+            throw fail(
+              [i, "replace", k, "at"],
+              `position ${at} is past the last layer of "${v.extends}" (${base.length - 1})`,
+            );
+          }
+          if (replaced.has(at)) {
+            throw fail([i, "replace", k, "at"], `position ${at} is replaced twice`);
+          }
+          replaced.set(at, op.layers);
+        }
+      });
+      layers = [...(before.get(-1) ?? [])];
+      base.forEach((layer, at) => {
+        layers.push(...(replaced.get(at) ?? [layer]), ...(before.get(at) ?? []));
+      });
+    }
+    const merged: Record<string, unknown> = { name: v.name, description: v.description, layers };
+    for (const key of ["training", "evaluation"] as const) {
+      const value = parent[key] === undefined && v[key] === undefined
+        ? undefined
+        : { ...(parent[key] as object | undefined), ...v[key] };
+      if (value !== undefined) merged[key] = value;
+    }
+    done.set(i, merged);
+    return merged;
+  };
+  return { ...json, variants: sources.map((_, i) => expand(i, [i])) };
 }
 
 /**
@@ -214,26 +285,35 @@ export interface RunConfig {
  * for unknown variant names in questions or published values.
  */
 export function parseSpec(json: unknown, source: string): Spec {
-  const result = SpecSchema.safeParse(json);
+  const result = SpecSchema.safeParse(expandVariants(json, source));
   if (!result.success) {
     const problems = result.error.issues.slice(0, 5).map((i) =>
-      `${i.path.join(".") || "(root)"}: ${i.message}`
+      `${jsonPath(i.path)}: ${i.message}`
     );
     throw new UsageError(`Malformed experiment spec ${source}: ${problems.join("; ")}.`);
   }
   const spec = result.data;
-  const names = new Set(spec.variants.map((v) => v.name));
-  if (names.size !== spec.variants.length) {
-    throw new UsageError(`Malformed experiment spec ${source}: variant names repeat.`);
-  }
-  const referenced = [
-    ...spec.questions.flatMap((q) => q.comparisons.flat()),
-    ...spec.published.map((p) => p.variant),
-  ];
-  const unknown = referenced.find((n) => !names.has(n));
-  if (unknown) {
-    throw new UsageError(`Malformed experiment spec ${source}: no variant named "${unknown}".`);
-  }
+  const fail = (path: (string | number)[], message: string) =>
+    new UsageError(`Malformed experiment spec ${source}: ${jsonPath(path)}: ${message}.`);
+  const names = new Set<string>();
+  spec.variants.forEach((v, i) => {
+    if (names.has(v.name)) throw fail(["variants", i, "name"], `variant "${v.name}" repeats`);
+    names.add(v.name);
+  });
+  spec.questions.forEach((q, i) =>
+    q.comparisons.forEach((pair, j) =>
+      pair.forEach((name, k) => {
+        if (!names.has(name)) {
+          throw fail(["questions", i, "comparisons", j, k], `no variant named "${name}"`);
+        }
+      })
+    )
+  );
+  spec.published.forEach((p, i) => {
+    if (!names.has(p.variant)) {
+      throw fail(["published", i, "variant"], `no variant named "${p.variant}"`);
+    }
+  });
   return spec;
 }
 
@@ -298,7 +378,7 @@ export function resolveRun(spec: Spec, variant: string, profile: ProfileName): R
     );
   }
   const p = spec.profiles[profile];
-  const train = { ...spec.training, ...v.training } as TrainSettings;
+  const train = { ...spec.training, ...v.training } as RunConfig["train"];
   const scaled = Math.max(1, Math.round(train.epochs * p.epochScale));
   train.epochs = Math.min(scaled, p.maxEpochs ?? scaled);
   return {
@@ -315,6 +395,6 @@ export function resolveRun(spec: Spec, variant: string, profile: ProfileName): R
     layers: v.layers,
     model: spec.model,
     train,
-    eval: { ...spec.evaluation, ...v.evaluation } as EvalSettings,
+    eval: { ...spec.evaluation, ...v.evaluation } as RunConfig["eval"],
   };
 }

@@ -17,7 +17,6 @@
  */
 import {
   type Fingerprint,
-  fingerprintOf,
   type GoldenFile,
   type GoldenRun,
   rowHash,
@@ -25,12 +24,14 @@ import {
   runsHash,
   sameFingerprint,
   sig6,
+  type StudyResults,
   summarize,
   summaryHash,
-} from "./golden.ts";
+} from "./store/golden.ts";
+import type { RunRow } from "./store/schema.ts";
 import { bootstrapMean } from "./stats/bootstrap.ts";
-import type { StudyMeta } from "./study/meta.ts";
-import type { RunRow } from "./study/results.ts";
+
+export type { StudyResults };
 
 /** Which kind of check produced a result. */
 export type CheckKind = "integrity" | "reproduction (exact)" | "reproduction (statistical)";
@@ -45,12 +46,6 @@ export interface CheckResult {
   detail: string;
   /** A short diff for failures. */
   diff: string[];
-}
-
-/** Stored or retrained results of one study. */
-export interface StudyResults {
-  meta: StudyMeta;
-  runs: RunRow[];
 }
 
 /** Rows of the golden file's seeds only (a folder may hold more seeds). */
@@ -68,20 +63,23 @@ export function checkExact(
 ): CheckResult {
   const study = `${golden.experiment}/${golden.profile}`;
   const runs = restrictToGolden(golden, results.runs);
-  const summary = summarize(runs, { ...results.meta, specHash: results.meta.specHash });
-  const sHash = summaryHash(summary);
+  const summary = runs.length > 0 ? summarize({ ...results, runs }) : undefined;
+  const sHash = summary ? summaryHash(summary) : "(no runs)";
   const rHash = runsHash(runs);
   const pass = sHash === golden.summarySha256 && rHash === golden.runsSha256;
-  const detail =
-    `${runs.length} runs; summary ${short(sHash)} vs golden ${short(golden.summarySha256)}, ` +
-    `runs ${short(rHash)} vs golden ${short(golden.runsSha256)}`;
-  return {
-    kind,
-    study,
-    pass,
-    detail,
-    diff: pass ? [] : diffRuns(golden, runs, summary.specHash, golden.specHash),
-  };
+  const diverged = runs.filter((r) => r.status === "diverged").length;
+  const detail = `${runs.length} runs${diverged ? ` (${diverged} diverged)` : ""}; summary ${
+    short(sHash)
+  } vs golden ${short(golden.summarySha256)}, runs ${short(rHash)} vs golden ${
+    short(golden.runsSha256)
+  }`;
+  const diff = pass ? [] : diffRuns(golden, runs);
+  if (!pass && summary && !sameFingerprint(summary.environment, golden.environment)) {
+    diff.unshift(
+      `environment differs (${fingerprintDiff(golden.environment, results.environment)})`,
+    );
+  }
+  return { kind, study, pass, detail, diff };
 }
 
 /**
@@ -101,14 +99,27 @@ export function checkStatistical(
   const lines: string[] = [];
   const diff: string[] = [];
   for (const [variant, summary] of Object.entries(golden.variants)) {
-    const goldenValues = golden.runs.filter((r) => r.variant === variant).map((r) => r.test_acc);
-    const fresh = runs.filter((r) => r.variant === variant).map((r) => Number(r.test_acc));
-    const { lower, upper } = tolerance(goldenValues, summary.test_acc.mean, testSize);
+    const goldenOk = golden.runs.filter((r) => r.variant === variant && r.status === "ok");
+    const goldenValues = goldenOk.map((r) => r.test_acc as number);
+    const rows = runs.filter((r) => r.variant === variant);
+    const fresh = rows.filter((r) => r.status === "ok").map((r) => Number(r.test_acc));
+    const diverged = rows.length - fresh.length;
+    const note = diverged || summary.diverged
+      ? ` (diverged: ${diverged} retrained, ${summary.diverged} golden; left out of the means)`
+      : "";
+    if (goldenValues.length === 0 || fresh.length === 0) {
+      const line = `${variant}: ${fresh.length} finished run(s) vs ${goldenValues.length} golden` +
+        note;
+      lines.push(line);
+      if (fresh.length !== goldenValues.length || diverged !== summary.diverged) diff.push(line);
+      continue;
+    }
+    const { lower, upper } = tolerance(goldenValues, summary.test_acc.mean!, testSize);
     const mean = fresh.reduce((a, b) => a + b, 0) / Math.max(1, fresh.length);
     const ok = fresh.length === goldenValues.length && mean >= lower && mean <= upper;
     const line = `${variant} test_acc mean ${mean.toFixed(4)} (n=${fresh.length}) in [${
       lower.toFixed(4)
-    }, ${upper.toFixed(4)}]`;
+    }, ${upper.toFixed(4)}]${note}`;
     lines.push(line);
     if (!ok) diff.push(`${line}: no (golden mean ${summary.test_acc.mean})`);
   }
@@ -126,7 +137,7 @@ export function checkStatistical(
 
 /** The exact check when the fingerprints agree, else the statistical one. */
 export function checkReproduction(golden: GoldenFile, results: StudyResults): CheckResult {
-  const fresh = fingerprintOf(results.meta);
+  const fresh = results.environment;
   return sameFingerprint(fresh, golden.environment)
     ? checkExact(golden, results, "reproduction (exact)")
     : checkStatistical(golden, results, fresh);
@@ -146,16 +157,8 @@ export function tolerance(
   return { lower: ci.lower - margin, upper: ci.upper + margin };
 }
 
-function diffRuns(
-  golden: GoldenFile,
-  runs: readonly RunRow[],
-  specHash: string,
-  goldenSpec: string,
-): string[] {
+function diffRuns(golden: GoldenFile, runs: readonly RunRow[]): string[] {
   const diff: string[] = [];
-  if (specHash !== goldenSpec) {
-    diff.push(`spec hash ${short(specHash)} vs golden ${short(goldenSpec)}`);
-  }
   const byKey = new Map(runs.map((r) => [`${r.variant}#${r.seed}`, r]));
   for (const g of golden.runs) {
     const row = byKey.get(`${g.variant}#${g.seed}`);
@@ -164,7 +167,20 @@ function diffRuns(
       continue;
     }
     byKey.delete(`${g.variant}#${g.seed}`);
-    const changed = RUN_METRICS.filter((m) => sig6(Number(row[m])) !== g[m as keyof GoldenRun]);
+    if (row.config_hash.slice(0, 16) !== g.config) {
+      diff.push(
+        `${g.variant} seed ${g.seed}: configuration ${row.config_hash.slice(0, 16)} vs golden ` +
+          `${g.config} (the spec or a setting changed since blessing)`,
+      );
+      continue;
+    }
+    if (row.status !== g.status) {
+      diff.push(`${g.variant} seed ${g.seed}: status ${row.status} vs golden ${g.status}`);
+      continue;
+    }
+    const value = (m: (typeof RUN_METRICS)[number]) =>
+      Number.isFinite(Number(row[m])) ? sig6(Number(row[m])) : null;
+    const changed = RUN_METRICS.filter((m) => value(m) !== g[m as keyof GoldenRun]);
     if (changed.length > 0) {
       diff.push(
         `${g.variant} seed ${g.seed}: ` +

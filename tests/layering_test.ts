@@ -21,16 +21,35 @@ async function graph(entry: string): Promise<Map<string, string[]>> {
   return seen;
 }
 
-// Data flows one way (data → split → model → train → CSV → stats → report): the
-// modules after the CSV step, and the splits, must not reach back to TF.js.
+const files = (dir: string) =>
+  [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".ts")).map((e) =>
+    `${dir}/${e.name}`
+  );
+
+/** Every .ts file under `dir`, recursively. */
+function tree(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((e) =>
+    e.isDirectory ? tree(`${dir}/${e.name}`) : e.name.endsWith(".ts") ? [`${dir}/${e.name}`] : []
+  );
+}
+
+/** The relative imports of one file, resolved to paths (type-only ones included). */
+function localImports(path: string): string[] {
+  const source = Deno.readTextFileSync(path);
+  return [...source.matchAll(/(?:import|export)\s[^;]*?from\s+"([^"]+)"|import\("([^"]+)"\)/g)]
+    .map((m) => m[1] ?? m[2]!)
+    .filter((s) => s.startsWith("."))
+    .map((s) => normalize(join(dirname(path), s)));
+}
+
+// Data flows one way (data → split → model → train → store → stats → report): the
+// modules from the store on, and the splits, must not reach back to TF.js.
 const TF_FREE = [
   "lib/cli/report.ts",
-  "lib/golden.ts",
   "lib/verify.ts",
   "lib/splits.ts",
-  "lib/study/results.ts",
-  "lib/study/meta.ts",
-  ...[...Deno.readDirSync("lib/stats")].map((e) => `lib/stats/${e.name}`),
+  ...files("lib/store"),
+  ...files("lib/stats"),
 ];
 
 for (const entry of TF_FREE) {
@@ -41,3 +60,54 @@ for (const entry of TF_FREE) {
     }
   });
 }
+
+Deno.test("nothing but the CLI imports lib/study", () => {
+  for (
+    const path of tree("lib").filter((p) =>
+      !p.startsWith("lib/study/") && !p.startsWith("lib/cli/")
+    )
+  ) {
+    const bad = localImports(path).filter((p) => p.startsWith("lib/study/"));
+    assert.deepEqual(bad, [], `${path} imports ${bad.join(", ")}`);
+  }
+});
+
+Deno.test("the store imports nothing above it (study, report, verify, CLI, training, models, backends)", () => {
+  const above = [
+    "lib/study/",
+    "lib/report/",
+    "lib/cli/",
+    "lib/verify.ts",
+    "lib/train/",
+    "lib/models/",
+    "lib/backends/",
+    "lib/bench/",
+  ];
+  for (const path of files("lib/store")) {
+    const bad = localImports(path).filter((p) => above.some((a) => p.startsWith(a)));
+    assert.deepEqual(bad, [], `${path} imports ${bad.join(", ")}`);
+  }
+});
+
+Deno.test("golden, verify and report read results through the store only", () => {
+  for (
+    const path of [
+      "lib/verify.ts",
+      ...files("lib/report"),
+      "lib/cli/report.ts",
+      "lib/cli/verify.ts",
+    ]
+  ) {
+    const bad = localImports(path).filter((p) =>
+      p.startsWith("lib/study/") && !path.startsWith("lib/cli/verify")
+    );
+    assert.deepEqual(bad, [], `${path} imports ${bad.join(", ")}`);
+  }
+});
+
+Deno.test("lib/backends does not reach up into lib/models (gradients sit beside their kernels)", () => {
+  for (const path of tree("lib/backends")) {
+    const bad = localImports(path).filter((p) => p.startsWith("lib/models/"));
+    assert.deepEqual(bad, [], `${path} imports ${bad.join(", ")}`);
+  }
+});

@@ -1,26 +1,21 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../lib/errors.ts";
-import { listSpecs, loadSpec, parseSpec, resolveRun, specHash } from "../lib/spec.ts";
+import { listSpecs, loadSpec, parseSpec, PROFILES, resolveRun, specHash } from "../lib/spec.ts";
 import { rejectsWith, throwsWith } from "./_assert.ts";
 
-Deno.test("every spec in experiments/ validates and names its five seed studies' variants", async () => {
-  const specs = await Promise.all((await listSpecs()).map((n) => loadSpec(n)));
-  const variants = Object.fromEntries(specs.map((s) => [s.name, s.variants.map((v) => v.name)]));
-  assert.deepEqual(variants, {
-    dropout_bn_rules: [
-      "no_dropout",
-      "classifier_dropout",
-      "early_conv_dropout",
-      "bn_before_relu",
-      "bn_after_relu",
-      "bn_batch_stats_at_eval",
-    ],
-    enhancements: ["base", "batchnorm", "dropout", "skip"],
-    lenet5: ["baseline", "dropout", "l2", "l2_opt", "bn"],
-    placement: ["baseline", "post_bn", "pre_bn", "bn_dropout", "dropout_bn", "classical"],
-    se_residual: ["se_cnn", "se_resnet"],
+for (const name of await listSpecs()) {
+  Deno.test(`experiments/${name}.json validates, is named after its file, and resolves every variant at every profile`, async () => {
+    const spec = await loadSpec(name);
+    assert.equal(spec.name, name);
+    assert.ok(spec.variants.length > 0);
+    for (const v of spec.variants) {
+      for (const profile of PROFILES) {
+        const config = resolveRun(spec, v.name, profile);
+        assert.ok(config.layers.length > 0 && config.train.epochs >= 1, `${v.name}/${profile}`);
+      }
+    }
   });
-});
+}
 
 Deno.test("resolveRun() merges variant overrides and scales epochs by profile", async () => {
   const spec = await loadSpec("lenet5");
@@ -41,10 +36,17 @@ Deno.test("parseSpec() names the path of each problem and rejects unknown fields
   const good = JSON.parse(await Deno.readTextFile("experiments/lenet5.json"));
   const typo = structuredClone(good);
   typo.variants[0].layers[0].filtres = 6;
-  throwsWith(() => parseSpec(typo, "x.json"), UsageError, "variants.0.layers.0");
+  throwsWith(() => parseSpec(typo, "x.json"), UsageError, "x.json: variants[0].layers[0]");
   const unknown = structuredClone(good);
-  unknown.questions[0].comparisons[0] = ["baseline", "nope"];
-  throwsWith(() => parseSpec(unknown, "x.json"), UsageError, 'no variant named "nope"');
+  unknown.questions[1].comparisons[0] = ["baseline", "dropuot"];
+  throwsWith(
+    () => parseSpec(unknown, "x.json"),
+    UsageError,
+    'x.json: questions[1].comparisons[0][1]: no variant named "dropuot"',
+  );
+  const published = structuredClone(good);
+  published.published[0].variant = "nope";
+  throwsWith(() => parseSpec(published, "x.json"), UsageError, "published[0].variant");
   await rejectsWith(
     () => loadSpec("nope"),
     UsageError,
@@ -67,4 +69,85 @@ Deno.test("specHash() changes with the spec and not with key order", async () =>
   const changed = structuredClone(a);
   changed.training.batchSize = 64;
   assert.notEqual(specHash(changed), specHash(a));
+});
+
+/** A small spec with a baseline and variants declared as changes to it. */
+async function extended(variants: unknown[]): Promise<unknown> {
+  const spec = JSON.parse(await Deno.readTextFile("experiments/lenet5.json"));
+  const baseline = spec.variants[0];
+  spec.variants = [baseline, ...variants];
+  spec.questions = [{ ...spec.questions[0], comparisons: [["baseline", "baseline"]] }];
+  spec.published = [];
+  return spec;
+}
+
+Deno.test("a variant that extends another resolves to the same configuration as its layers written out", async () => {
+  const base = JSON.parse(await Deno.readTextFile("experiments/lenet5.json")).variants[0];
+  const bn = { type: "batchnorm" };
+  const written = {
+    name: "bn2",
+    description: "written out",
+    layers: [base.layers[0], bn, ...base.layers.slice(1, 4), bn, ...base.layers.slice(4)],
+    training: { weightDecay: 0.01 },
+  };
+  const patched = {
+    name: "bn2",
+    description: "written out",
+    extends: "baseline",
+    insert: [{ after: [0, 3], layers: [bn] }],
+    training: { weightDecay: 0.01 },
+  };
+  const a = parseSpec(await extended([written]), "a.json");
+  const b = parseSpec(await extended([patched]), "b.json");
+  assert.deepEqual(b.variants, a.variants);
+  assert.equal(specHash(b), specHash(a));
+  assert.deepEqual(resolveRun(b, "bn2", "quick"), resolveRun(a, "bn2", "quick"));
+  const replaced = parseSpec(
+    await extended([{
+      name: "r",
+      description: "tanh → relu, drop the last pooling",
+      extends: "baseline",
+      replace: [{ at: 1, layers: [{ type: "relu" }] }, { at: 5, layers: [] }],
+    }]),
+    "r.json",
+  );
+  const layers = replaced.variants[1]!.layers;
+  assert.equal(layers.length, base.layers.length - 1);
+  assert.deepEqual(layers[1], { type: "relu" });
+});
+
+Deno.test("extends errors name the JSON path: unknown parent, cycle, position past the end", async () => {
+  const cases: [unknown[], string][] = [
+    [[{ name: "x", description: "d", extends: "nope" }], 'variants[1].extends: no variant "nope"'],
+    [
+      [
+        { name: "x", description: "d", extends: "y" },
+        { name: "y", description: "d", extends: "x" },
+      ],
+      "(a cycle)",
+    ],
+    [
+      [{
+        name: "x",
+        description: "d",
+        extends: "baseline",
+        insert: [{ after: 99, layers: [{ type: "relu" }] }],
+      }],
+      "variants[1].insert[0].after: position 99 is past the last layer",
+    ],
+    [[{ name: "x", description: "d" }], 'variants[1]: needs "layers" or "extends"'],
+    [
+      [{
+        name: "x",
+        description: "d",
+        extends: "baseline",
+        insert: [{ after: 0, layers: [{ type: "relu", x: 1 }] }],
+      }],
+      "variants[1].layers[1]",
+    ],
+  ];
+  for (const [variants, message] of cases) {
+    const json = await extended(variants);
+    throwsWith(() => parseSpec(json, "s.json"), UsageError, message);
+  }
 });

@@ -14,9 +14,10 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { BackendError } from "../errors.ts";
-import { registerOpGradients } from "../models/ops.ts";
+import { registerKernelGradients } from "./kernels/gradients.ts";
 import { initCpu } from "./cpu.ts";
 import { initNative } from "./native/init.ts";
+import { loadDnnl } from "./native/library.ts";
 import { initTensorflow } from "./tensorflow.ts";
 import { initWasm } from "./wasm.ts";
 
@@ -40,6 +41,20 @@ export interface BackendInfo {
   notice?: string;
 }
 
+/**
+ * The backend and thread count `initBackend(choice, { threads })` will start,
+ * found without starting it (for `auto`, whether oneDNN loads). Runs are
+ * stored under this name and count, so a study can tell which are done
+ * before any worker starts.
+ */
+export function plannedBackend(
+  choice: BackendChoice,
+  threads: number,
+): { name: BackendName; threads: number } {
+  const name: BackendName = choice === "auto" ? (loadDnnl().ok ? "native" : "wasm") : choice;
+  return { name, threads: name === "native" ? threads : name === "tensorflow" ? 0 : 1 };
+}
+
 /** Options of {@linkcode initBackend}. */
 export interface BackendOptions {
   /** Threads for the native backend (default 1: one core per worker). */
@@ -55,7 +70,7 @@ export async function initBackend(
   choice: BackendChoice,
   options: BackendOptions = {},
 ): Promise<BackendInfo> {
-  registerOpGradients();
+  registerKernelGradients();
   const threads = options.threads ?? 1;
   const base = { tfjs: tf.version_core };
   switch (choice) {

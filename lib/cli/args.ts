@@ -207,3 +207,25 @@ export function coresOption(name: string, value: unknown, fallback: number): num
     why: `this machine has ${cores} logical core${cores === 1 ? "" : "s"}`,
   });
 }
+
+/** Environment variable naming the results root (granted to the tasks' permissions). */
+export const RESULTS_ENV = "BNLAB_RESULTS";
+
+/**
+ * The results root: `value` (an option), else `$BNLAB_RESULTS`, else `results`.
+ * Throws `UsageError` for an empty value.
+ */
+export function resultsRoot(value: string | undefined): Promise<string> {
+  let root = value;
+  if (root === undefined) {
+    try {
+      root = Deno.env.get(RESULTS_ENV);
+    } catch {
+      root = undefined; // not granted: the default
+    }
+  }
+  if (root !== undefined && root.trim() === "") {
+    throw new UsageError(`The results folder must not be empty; give a folder name.`);
+  }
+  return Promise.resolve(root ?? "results");
+}

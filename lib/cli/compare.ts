@@ -16,7 +16,7 @@ import { decideComparison } from "../stats/decision.ts";
 import { meanAndVariance } from "../stats/describe.ts";
 import { hedgesG } from "../stats/effect.ts";
 import { detectableEffect, seedsPerArm } from "../stats/power.ts";
-import { readResults } from "../study/results.ts";
+import { readRows } from "../store/records.ts";
 import { choiceOption, intOption, parseCommand, stringOption } from "./args.ts";
 
 const USAGE = `Usage: deno task compare --a SOURCE --b SOURCE [options]
@@ -236,7 +236,8 @@ export async function readSample(source: string, metric: Metric): Promise<Sample
         `DIR:VARIANT or FILE.csv:COLUMN.`,
     );
   }
-  const { runs } = await readResults(path);
+  // Diverged runs have no metrics to compare; the report counts them separately.
+  const runs = (await readRows(path)).runs.filter((r) => r.status === "ok");
   if (runs.length === 0) {
     throw new ResultsError(
       `${

@@ -6,14 +6,16 @@
  * @module
  */
 // deno-lint-ignore-file no-console
+import { join } from "node:path";
 import { loadSpec, PROFILES } from "../spec.ts";
 import { writeReport } from "../report/report.ts";
-import { choiceOption, listOption, parseCommand, stringOption } from "./args.ts";
+import { choiceOption, listOption, parseCommand, resultsRoot, stringOption } from "./args.ts";
 
 const USAGE = `Usage: deno task report [options]
 
 Compute the statistics that answer each experiment's research questions from
-results/<experiment>/<profile>/ and write the findings report:
+results/<experiment>/<profile>/ and write the findings report into
+reports/<profile>/ (the default --out):
   <out>/<experiment>.md        per-variant table, every comparison (mean ± sd, difference
                                with its 95% BCa bootstrap CI, Welch t, Holm-adjusted p,
                                Hedges' g, exact permutation p), verdicts, cross-checks
@@ -21,17 +23,20 @@ results/<experiment>/<profile>/ and write the findings report:
   <out>/<experiment>-*.svg     learning curves, test accuracy, convergence, gap
   <out>/FINDINGS.md            every question's verdict, with links
   README.md                    the summary between <!-- findings:start --> and
-                               <!-- findings:end -->
-Experiments without results for the profile get a "no results yet" line.
-Files are rewritten only when their content changes; running twice gives
-identical bytes.
+                               <!-- findings:end -->, only when the README declares
+                               this profile as its headline (<!-- findings:headline P -->)
+Experiments without results for the profile get a "no results yet" line; when no
+experiment has results, or the results folder does not exist, the command fails
+(exit 4) and writes and removes nothing. Files are rewritten only when their
+content changes; running twice gives identical bytes. Symbolic links under the
+report folder are refused, never followed.
 
 Options:
-      --results DIR       stored results root (default: results)
+      --results DIR       stored results root (default: $BNLAB_RESULTS, else results)
       --profile P         smoke | quick | full (default: quick)
   -e, --experiment NAME   only these experiments, repeatable (default: all); FINDINGS.md
                           and the README summary then cover only these
-      --out DIR           folder for the report files (default: reports)
+      --out DIR           folder for the report files (default: reports/<profile>)
       --readme FILE       README to update (default: README.md)
       --no-readme         leave the README alone
   -h, --help              show this help`;
@@ -46,7 +51,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** Run the command; returns the exit code (0 also when no experiment has results yet). */
+/** Run the command; returns the exit code (failures are thrown as typed errors). */
 export async function run(argv: string[]): Promise<number> {
   const values = parseCommand("report", argv, OPTIONS);
   if (values.help) {
@@ -55,15 +60,17 @@ export async function run(argv: string[]): Promise<number> {
   }
   const experiments = listOption(values.experiment);
   for (const name of experiments) await loadSpec(name);
+  const profile = choiceOption("profile", values.profile, PROFILES, "quick");
   const outcome = await writeReport({
-    results: stringOption(values.results) ?? "results",
-    profile: choiceOption("profile", values.profile, PROFILES, "quick"),
+    results: await resultsRoot(stringOption(values.results)),
+    profile,
     experiments,
-    out: stringOption(values.out) ?? "reports",
+    out: stringOption(values.out) ?? join("reports", profile),
     readme: values["no-readme"] ? undefined : stringOption(values.readme) ?? "README.md",
   });
   for (const path of outcome.written) console.log(`report: wrote ${path}`);
   for (const path of outcome.removed) console.log(`report: removed ${path} (no results any more)`);
+  if (outcome.readmeSkipped) console.log(`report: ${outcome.readmeSkipped}`);
   const reported = outcome.reported.length > 0 ? outcome.reported.join(", ") : "none";
   const empty = outcome.empty.length > 0 ? `; no results yet: ${outcome.empty.join(", ")}` : "";
   console.log(

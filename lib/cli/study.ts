@@ -21,6 +21,7 @@ import {
   intOption,
   listOption,
   parseCommand,
+  resultsRoot,
   seedListOption,
   stringOption,
 } from "./args.ts";
@@ -40,12 +41,16 @@ Options:
       --backend B         auto | native | wasm | cpu | tensorflow (default: auto)
       --workers K         parallel runs, one per worker (default: number of cores)
       --threads T         threads per run for the native backend (default: 1)
-      --out DIR           results folder (default: results)
+      --out DIR           results folder (default: $BNLAB_RESULTS, else results; a
+                          folder outside the checkout needs BNLAB_RESULTS=DIR, which
+                          deno task also grants read and write access to)
       --data-dir DIR      folder holding the four Fashion-MNIST .gz files
       --synthetic         train on a small generated dataset (tests and demos)
       --save-models       also save each trained model (TF.js weights format)
       --evaluate PATH     evaluate a saved model folder on its test set and exit
-      --bless             write the golden summary of each study afterwards
+      --bless             write golden/<experiment>.<profile>.json from exactly the runs
+                          this command selects (--seeds/--seed-list, --variant,
+                          --backend, --threads), training any that are missing first
       --until-resolved    add seeds in rounds (--seeds N first, then --round-seeds more) until
                           every comparison is settled or --max-seeds is reached; a
                           group-sequential design keeps the error at 0.05 over all looks, and
@@ -158,7 +163,7 @@ export async function parseStudyOptions(values: Record<string, unknown>): Promis
   const threads = coresOption("threads", values.threads, 1);
   checkArchitectures(experiments, variants, profile);
   const dataDir = stringOption(values["data-dir"]);
-  const out = stringOption(values.out) ?? "results";
+  const out = await resultsRoot(stringOption(values.out));
   await checkWritable(out); // last: the only check that touches the disk
   return {
     experiments,

@@ -7,15 +7,28 @@
 // deno-lint-ignore-file no-console
 import { join } from "node:path";
 import type { BackendChoice } from "../backends/select.ts";
-import { GoldenError, UsageError } from "../errors.ts";
+import { GoldenError } from "../errors.ts";
 import { exists } from "../fs.ts";
-import { GOLDEN_DIR, type GoldenFile, readGolden } from "../golden.ts";
-import { loadSpec, PROFILES } from "../spec.ts";
-import { readMeta } from "../study/meta.ts";
-import { readResults } from "../study/results.ts";
+import { listSpecs, loadSpec, PROFILES } from "../spec.ts";
+import {
+  GOLDEN_DIR,
+  type GoldenFile,
+  goldenPath,
+  readGolden,
+  selectResults,
+} from "../store/golden.ts";
+import { readRecords, readRows } from "../store/records.ts";
+import type { RunRow } from "../store/schema.ts";
 import { runStudy } from "../study/study.ts";
 import { checkExact, checkReproduction, type CheckResult, type StudyResults } from "../verify.ts";
-import { choiceOption, coresOption, listOption, parseCommand, stringOption } from "./args.ts";
+import {
+  choiceOption,
+  coresOption,
+  listOption,
+  parseCommand,
+  resultsRoot,
+  stringOption,
+} from "./args.ts";
 
 const USAGE = `Usage: deno task verify [options]
 
@@ -29,7 +42,7 @@ Options:
   -e, --experiment NAME   only these experiments, repeatable (default: all)
       --profile P         only this profile (default: all golden files)
       --rerun             also retrain and compare every study
-      --results DIR       stored results root (default: results)
+      --results DIR       stored results root (default: $BNLAB_RESULTS, else results)
       --workers K         parallel runs when retraining (default: number of cores)
       --data-dir DIR      folder holding the four Fashion-MNIST .gz files
   -h, --help              show this help`;
@@ -57,10 +70,27 @@ export async function run(argv: string[]): Promise<number> {
     ? undefined
     : choiceOption("profile", values.profile, PROFILES, "quick");
   const goldens = await goldenFiles(experiments, profile);
-  if (goldens.length === 0) throw new UsageError("No golden file matches; see golden/.");
+  const unblessed = await withoutGolden(experiments, profile ?? "smoke");
+  for (const name of unblessed) {
+    console.log(
+      `verify: ${name} has no golden file ${
+        goldenPath(name, profile ?? "smoke")
+      }; bless one with ` +
+        `\`${blessCommand(name, profile ?? "smoke")}\``,
+    );
+  }
+  if (goldens.length === 0) {
+    const name = experiments[0] ?? "<experiment>";
+    throw new GoldenError(
+      `No golden file matches${experiments.length ? ` ${experiments.join(", ")}` : ""}${
+        profile ? ` (profile ${profile})` : ""
+      } in ${GOLDEN_DIR}/. Bless one from stored or freshly trained runs with ` +
+        `\`${blessCommand(name, profile ?? "smoke")}\`, then rerun verify.`,
+    );
+  }
   const options: VerifyOptions = {
     rerun: values.rerun === true,
-    results: stringOption(values.results) ?? "results",
+    results: await resultsRoot(stringOption(values.results)),
     workers: coresOption("workers", values.workers, navigator.hardwareConcurrency),
     dataDir: stringOption(values["data-dir"]),
   };
@@ -98,7 +128,11 @@ export async function verifyGolden(
   const study = `${golden.experiment}/${golden.profile}`;
   const checks: CheckResult[] = [];
   const stored = join(options.results, golden.experiment, golden.profile);
-  const storedResults = await readStudy(stored);
+  const env = golden.environment;
+  const storedResults = await readStudy(
+    stored,
+    (r) => r.backend === env.backend && Number(r.threads) === env.threads,
+  );
   if (storedResults) checks.push(checkExact(golden, storedResults, "integrity"));
   else if (golden.profile !== "smoke") {
     checks.push({
@@ -137,7 +171,7 @@ async function retrain(golden: GoldenFile, options: VerifyOptions): Promise<Stud
       datasets: { [golden.experiment]: golden.dataset.id },
       quiet: true,
     }, ["verify", "--rerun"]);
-    const fresh = await readStudy(join(out, golden.experiment, golden.profile));
+    const fresh = await readStudy(join(out, golden.experiment, golden.profile), () => true);
     if (!fresh) {
       throw new GoldenError(`Retraining ${golden.experiment}/${golden.profile} stored no results.`);
     }
@@ -153,10 +187,36 @@ function pickBackend(golden: GoldenFile): BackendChoice {
   return b === "wasm" || b === "cpu" ? b : "auto";
 }
 
-async function readStudy(dir: string): Promise<StudyResults | undefined> {
-  const meta = await readMeta(dir);
-  if (!meta) return undefined;
-  return { meta, runs: (await readResults(dir)).runs };
+/**
+ * The runs of `dir` that `select` keeps, with the environment their records
+ * state, or `undefined` when none is stored. Throws `GoldenError` when the
+ * selected runs mix environments.
+ */
+async function readStudy(
+  dir: string,
+  select: (run: RunRow) => boolean,
+): Promise<StudyResults | undefined> {
+  const records = await readRecords(dir);
+  if (!records.some((r) => select(r.run))) return undefined;
+  const rows = await readRows(dir);
+  return selectResults(records, select, rows.runs);
+}
+
+/** The command that blesses `experiment`'s `profile` golden file. */
+function blessCommand(experiment: string, profile: string): string {
+  return profile === "smoke"
+    ? `deno task study -e ${experiment} --profile smoke --seeds 2 --backend wasm --bless`
+    : `deno task study -e ${experiment} --profile ${profile} --seeds 5 --bless`;
+}
+
+/** Chosen experiments (all when none is named) that have no golden file for `profile`. */
+async function withoutGolden(experiments: string[], profile: string): Promise<string[]> {
+  const names = experiments.length > 0 ? experiments : await listSpecs();
+  const missing: string[] = [];
+  for (const name of names) {
+    if (!(await exists(goldenPath(name, profile)))) missing.push(name);
+  }
+  return missing;
 }
 
 async function goldenFiles(experiments: string[], profile: string | undefined): Promise<string[]> {

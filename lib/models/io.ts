@@ -18,7 +18,7 @@ import { UsageError } from "../errors.ts";
 import { writeFileAtomic } from "../fs.ts";
 import { sha256Hex } from "../hash.ts";
 import { rngAt } from "../rng.ts";
-import { LayerSchema } from "../spec.ts";
+import { LayerSchema } from "./types.ts";
 import { buildModel, type Model } from "./build.ts";
 import type { Layer, ModelOptions } from "./types.ts";
 

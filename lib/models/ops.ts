@@ -2,18 +2,15 @@
  * The TF.js ops the layers need beyond tfjs-core's own: fused training-mode
  * batch normalisation with its gradient, a dilated convolution whose gradient
  * TF.js lacks, and dropout with an explicit mask. Kernels for the ops live in
- * `lib/backends/kernels/`; `registerOpGradients()` must run once at start-up.
+ * `lib/backends/kernels/`, their gradients beside them (`gradients.ts` there,
+ * registered by `initBackend()`).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 // The umbrella package registers tfjs-core's gradients (the core bundle alone has none).
 import "@tensorflow/tfjs";
-import {
-  BATCH_NORM_TRAIN,
-  BATCH_NORM_TRAIN_GRAD,
-  type BatchNormAttrs,
-} from "../backends/kernels/batch_norm.ts";
+import { BATCH_NORM_TRAIN, type BatchNormAttrs } from "../backends/kernels/batch_norm.ts";
 import type { Padding } from "./types.ts";
 
 /** Batch statistics and normalised output of a training-mode batch norm. */
@@ -103,27 +100,4 @@ function dilatedConvGrads(
 /** `x` times a dropout mask of the same shape (entries 0 or 1/(1 − rate)). */
 export function applyMask(x: tf.Tensor, mask: Float32Array): tf.Tensor {
   return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
-}
-
-let registered = false;
-
-/** Register the gradients of this module's custom kernels (idempotent). */
-export function registerOpGradients(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerGradient({
-    kernelName: BATCH_NORM_TRAIN,
-    inputsToSave: ["x", "gamma"],
-    outputsToSave: [false, true, true],
-    gradFunc: (dys, saved, attrs) => {
-      const dy = (Array.isArray(dys) ? dys[0] : dys)!;
-      const [x, gamma, mean, variance] = saved as tf.Tensor[];
-      const [dx, dgamma, dbeta] = tf.engine().runKernel(
-        BATCH_NORM_TRAIN_GRAD,
-        { dy, x: x!, gamma: gamma!, mean: mean!, variance: variance! },
-        attrs,
-      ) as tf.Tensor[];
-      return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
-    },
-  });
 }

@@ -10,9 +10,10 @@
  */
 import { join } from "node:path";
 import { ResultsError } from "../errors.ts";
-import { type Metric, METRICS, type Spec } from "../spec.ts";
-import { readMeta, type StudyMeta } from "../study/meta.ts";
-import { type EpochRow, readResults, resultPaths, type RunRow } from "../study/results.ts";
+import { type Metric, METRICS, type ProfileName, resolveRun, type Spec } from "../spec.ts";
+import { readMeta, type StudyMeta } from "../store/meta.ts";
+import { configHash, readRows, resultPaths, runConfig } from "../store/records.ts";
+import type { EpochRow, RunRow } from "../store/schema.ts";
 import { METRIC_INFO } from "./metrics.ts";
 
 /** Provenance of a results folder, as the report states it. */
@@ -54,6 +55,14 @@ export interface StudyData {
   epochs: EpochValues[];
   /** Variants found in runs.csv that the spec no longer declares (their rows are left out). */
   unknownVariants: string[];
+  /** Backend and threads of the runs reported (a folder may hold runs of several). */
+  setting: { backend: string; threads: number };
+  /** Runs of other backends or thread counts in the folder, left out: "wasm, 1 thread: 4 runs". */
+  otherSettings: string[];
+  /** Runs that diverged (loss NaN or infinite): shown and counted, left out of every mean. */
+  diverged: { variant: string; seed: number; epoch: number }[];
+  /** Variants some of whose runs were made from another configuration than the spec's current one. */
+  staleVariants: string[];
 }
 
 /**
@@ -69,7 +78,7 @@ export async function loadStudy(
   profile: string,
 ): Promise<StudyData | undefined> {
   const dir = join(resultsRoot, spec.name, profile);
-  const stored = await readResults(dir);
+  const stored = await readRows(dir, { experiment: spec.name, profile });
   if (stored.runs.length === 0) return undefined;
   const paths = resultPaths(dir);
   const meta = await readMeta(dir);
@@ -86,33 +95,48 @@ export async function loadStudy(
         `results of different studies must not share a folder. Move the folder to match, or rerun the study.`,
     );
   }
+  const setting = majoritySetting(stored.runs);
+  const same = (r: { backend: string; threads: string }) =>
+    r.backend === setting.backend && Number(r.threads) === setting.threads;
+  const otherSettings = settingCounts(stored.runs.filter((r) => !same(r)));
   const order = new Map(spec.variants.map((v, i) => [v.name, i]));
   const unknown = new Set<string>();
-  const seen = new Set<string>();
   const runs: RunValues[] = [];
+  const diverged: StudyData["diverged"] = [];
+  const stale = new Set<string>();
   stored.runs.forEach((row, i) => {
-    const where = `${paths.runs} row ${i + 2}`;
+    const where = `${paths.runs} line ${i + 2}`;
     checkIdentity(row, where, spec.name, profile);
+    if (!same(row)) return;
     if (!order.has(row.variant)) {
       unknown.add(row.variant);
       return;
     }
-    const key = `${row.variant}#${row.seed}`;
-    if (seen.has(key)) {
-      throw new ResultsError(
-        `${where}: variant ${row.variant} seed ${row.seed} appears twice in runs.csv; each run must be ` +
-          `stored once. Remove the duplicate row (keep the one matching epochs.csv) or rerun the study.`,
-      );
+    const resolved = resolveRun(spec, row.variant, profile as ProfileName);
+    const current = configHash(runConfig(resolved, {
+      seed: Number(row.seed),
+      backend: row.backend,
+      threads: Number(row.threads),
+    }));
+    if (current !== row.config_hash) stale.add(row.variant);
+    if (row.status === "diverged") {
+      diverged.push({
+        variant: row.variant,
+        seed: Number(row.seed),
+        epoch: Number(row.diverged_epoch),
+      });
+      return;
     }
-    seen.add(key);
     runs.push(runValues(row, where));
   });
+  const left = new Set(diverged.map((d) => `${d.variant}#${d.seed}`));
   const epochs = stored.epochs
-    .filter((row) => order.has(row.variant))
-    .map((row, i) => epochValues(row, `${paths.epochs} row ${i + 2}`));
+    .filter((row) => same(row) && order.has(row.variant) && !left.has(`${row.variant}#${row.seed}`))
+    .map((row, i) => epochValues(row, `${paths.epochs} line ${i + 2}`));
   const rank = (v: string) => order.get(v)!;
   runs.sort((x, y) => rank(x.variant) - rank(y.variant) || x.seed - y.seed);
   epochs.sort((x, y) => rank(x.variant) - rank(y.variant) || x.seed - y.seed || x.epoch - y.epoch);
+  diverged.sort((x, y) => rank(x.variant) - rank(y.variant) || x.seed - y.seed);
   return {
     experiment: spec.name,
     profile,
@@ -121,7 +145,32 @@ export async function loadStudy(
     runs,
     epochs,
     unknownVariants: [...unknown].sort(),
+    setting,
+    otherSettings,
+    diverged,
+    staleVariants: spec.variants.map((v) => v.name).filter((v) => stale.has(v)),
   };
+}
+
+/** The (backend, threads) most runs have; ties go to the first in sorted order. */
+function majoritySetting(runs: readonly RunRow[]): { backend: string; threads: number } {
+  const counts = new Map<string, number>();
+  for (const r of runs) {
+    counts.set(`${r.backend} ${r.threads}`, (counts.get(`${r.backend} ${r.threads}`) ?? 0) + 1);
+  }
+  const [best] = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const [backend, threads] = best![0].split(" ") as [string, string];
+  return { backend, threads: Number(threads) };
+}
+
+function settingCounts(runs: readonly RunRow[]): string[] {
+  const counts = new Map<string, number>();
+  for (const r of runs) {
+    const t = Number(r.threads);
+    const key = `${r.backend}, ${t} thread${t === 1 ? "" : "s"}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort().map(([k, n]) => `${k}: ${n} run${n === 1 ? "" : "s"}`);
 }
 
 function checkIdentity(row: RunRow, where: string, experiment: string, profile: string): void {
@@ -135,7 +184,8 @@ function checkIdentity(row: RunRow, where: string, experiment: string, profile: 
 }
 
 function runValues(row: RunRow, where: string): RunValues {
-  const number = (column: keyof RunRow) => numberCell(row[column], column, where);
+  const number = (column: Metric | "params") =>
+    numberCell(row[column as keyof RunRow], column, where);
   const values = {} as Record<Metric, number>;
   const params = number("params");
   for (const metric of METRICS) {

@@ -9,7 +9,7 @@
  */
 import { posix } from "node:path";
 import { fewResamplesWarning } from "../stats/bootstrap.ts";
-import { type ProfileName, resolveRun, type Spec, specHash } from "../spec.ts";
+import { type ProfileName, resolveRun, type Spec } from "../spec.ts";
 import type { Comparison, Interval, StudyAnalysis, Summary } from "./analyze.ts";
 import { fixed, grouped, pValue, table } from "./format.ts";
 import {
@@ -433,9 +433,8 @@ function goalSummaries(a: StudyAnalysis): string[] {
 
 function provenanceTable(a: StudyAnalysis): string {
   const m = a.data.meta;
-  const current = specHash(a.spec);
   const seeds = seedsText(a);
-  const examples = a.data.runs[0]!.examples;
+  const examples = a.data.runs[0]?.examples;
   const digests = Object.keys(m.dataset.digests).sort().map((k) =>
     `${k}: \`${m.dataset.digests[k]}\``
   );
@@ -447,23 +446,23 @@ function provenanceTable(a: StudyAnalysis): string {
     ["Seeds", seeds],
     [
       "Dataset",
-      `${
-        datasetName(m.dataset.id)
-      } (\`${m.dataset.id}\`; requested \`${m.dataset.requested}\`; source ${m.dataset.source})`,
+      `${datasetName(m.dataset.id)} (\`${m.dataset.id}\`; requested \`${m.dataset.requested}\`)`,
     ],
     ["Dataset digests (SHA-256)", digests.length > 0 ? digests.join("<br>") : "—"],
     [
       "Examples per run",
-      `${grouped(examples.train)} training, ${grouped(examples.val)} validation, ${
-        grouped(examples.test)
-      } test ` +
-      `(${splits} distinct split${splits === 1 ? "" : "s"})`,
+      examples
+        ? `${grouped(examples.train)} training, ${grouped(examples.val)} validation, ${
+          grouped(examples.test)
+        } test ` +
+          `(${splits} distinct split${splits === 1 ? "" : "s"})`
+        : "— (every run diverged)",
     ],
     [
       "Backend",
-      `${m.backend}, ${m.threads} thread${m.threads === 1 ? "" : "s"}${
-        m.library ? ` (${m.library})` : ""
-      }`,
+      `${a.data.setting.backend}, ${a.data.setting.threads} thread${
+        a.data.setting.threads === 1 ? "" : "s"
+      }${m.library && m.backend === a.data.setting.backend ? ` (${m.library})` : ""}`,
     ],
     [
       "Software",
@@ -473,12 +472,16 @@ function provenanceTable(a: StudyAnalysis): string {
       "CPU",
       `${m.cpu.model ?? "model not recorded"}, ${m.cpu.cores} cores, ${m.cpu.os}/${m.cpu.arch}`,
     ],
+    ["Tool commit", m.commit === "unknown" ? "not recorded" : `\`${m.commit}\``],
+    ["Study started (UTC)", m.createdAt || "not recorded"],
+    ["Host", m.host ?? "not recorded"],
     [
-      "Spec hash",
-      m.specHash === current
-        ? `\`${m.specHash}\` (matches experiments/${a.spec.name}.json)`
-        : `\`${m.specHash}\`; **differs** from the current experiments/${a.spec.name}.json (\`${current}\`): ` +
-          `the spec changed after these results were made`,
+      "Configurations",
+      a.data.staleVariants.length === 0
+        ? `every run's configuration hash matches experiments/${a.spec.name}.json`
+        : `runs of ${
+          a.data.staleVariants.map((v) => `\`${v}\``).join(", ")
+        } were made from **another configuration** than the current experiments/${a.spec.name}.json`,
     ],
     ["Study command", m.command.length > 0 ? `\`${m.command.join(" ")}\`` : "—"],
     [
@@ -553,10 +556,31 @@ function dataNotes(a: StudyAnalysis): string[] {
         `they are left out.`,
     );
   }
-  if (a.data.meta.specHash !== specHash(a.spec)) {
+  if (a.data.staleVariants.length > 0) {
     notes.push(
-      `These results were made from a different version of experiments/${a.spec.name}.json (spec hash differs, ` +
-        `see Provenance); rerun the study to report on the current spec.`,
+      `Runs of ${
+        a.data.staleVariants.map((v) => `\`${v}\``).join(", ")
+      } were made from another configuration than the current experiments/${a.spec.name}.json ` +
+        `(configuration hash differs); rerun the study to retrain them.`,
+    );
+  }
+  if (a.data.diverged.length > 0) {
+    notes.push(
+      `${a.data.diverged.length} run${a.data.diverged.length === 1 ? "" : "s"} diverged ` +
+        `(a loss became NaN or infinite) and ${
+          a.data.diverged.length === 1 ? "is" : "are"
+        } left out of every mean, test and chart: ${
+          a.data.diverged.map((d) => `\`${d.variant}\` seed ${d.seed} (epoch ${d.epoch})`).join(
+            ", ",
+          )
+        }.`,
+    );
+  }
+  if (a.data.otherSettings.length > 0) {
+    notes.push(
+      `The folder also holds runs of other backends or thread counts, left out here: ${
+        a.data.otherSettings.join("; ")
+      }.`,
     );
   }
   return notes;
@@ -573,7 +597,10 @@ function trainedOn(a: StudyAnalysis): string {
 function runCount(a: StudyAnalysis): string {
   const ns = [...new Set(a.variants.map((v) => v.seeds.length))].sort((x, y) => x - y);
   const per = ns.length === 1 ? `${ns[0]}` : `${ns[0]}–${ns[ns.length - 1]}`;
-  return `${a.data.runs.length} runs, ${per} seed${per === "1" ? "" : "s"} per variant`;
+  const diverged = a.data.diverged.length;
+  const note = diverged > 0 ? ` (+${diverged} diverged, left out)` : "";
+  if (ns.length === 0 || ns[0] === undefined) return `0 runs${note}`;
+  return `${a.data.runs.length} runs, ${per} seed${per === "1" ? "" : "s"} per variant${note}`;
 }
 
 function seedsText(a: StudyAnalysis): string {

@@ -11,6 +11,32 @@ export const START_MARKER = "<!-- findings:start -->";
 /** Line that closes it. */
 export const END_MARKER = "<!-- findings:end -->";
 
+/** Line that declares which profile's findings the README shows: `<!-- findings:headline quick -->`. */
+export const HEADLINE_PATTERN = /^<!-- findings:headline (smoke|quick|full) -->$/gm;
+
+/**
+ * The profile `text` declares as its headline. Throws `UsageError` when the
+ * declaration is missing or repeated; `source` names the file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { headlineProfile } from "./readme.ts";
+ * assert.equal(headlineProfile("<!-- findings:headline quick -->", "README.md"), "quick");
+ * ```
+ */
+export function headlineProfile(text: string, source: string): string {
+  const found = [...text.matchAll(HEADLINE_PATTERN)];
+  if (found.length !== 1) {
+    throw new UsageError(
+      `${source} must declare the one profile its findings summary shows, with exactly one line ` +
+        `\`<!-- findings:headline quick -->\` (smoke, quick or full) before ${START_MARKER}; it has ` +
+        `${found.length}. Add it, or run with --no-readme.`,
+    );
+  }
+  return found[0]![1]!;
+}
+
 /**
  * `text` with whatever lies between the markers replaced by `summary` (on its
  * own lines). Throws `UsageError` when a marker is missing, repeated, or the

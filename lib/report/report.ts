@@ -8,8 +8,8 @@
  * @module
  */
 import { basename, dirname, join, relative } from "node:path";
-import { UsageError } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "../fs.ts";
+import { ResultsError, UsageError } from "../errors.ts";
+import { exists, readTextIfExists, refuseSymlinks, writeFileAtomic } from "../fs.ts";
 import { listSpecs, loadSpec, type ProfileName, type Spec } from "../spec.ts";
 import { type AnalysisOptions, analyzeStudy, DEFAULT_ANALYSIS } from "./analyze.ts";
 import { CHART_NAMES, chartSpecs, renderSvg } from "./charts.ts";
@@ -22,7 +22,7 @@ import {
   findingsMarkdown,
   readmeSummary,
 } from "./markdown.ts";
-import { spliceFindings } from "./readme.ts";
+import { headlineProfile, spliceFindings } from "./readme.ts";
 
 /** What to report on and where to write it. */
 export interface ReportOptions {
@@ -33,7 +33,11 @@ export interface ReportOptions {
   experiments: string[];
   /** Folder the report files go to. */
   out: string;
-  /** README to splice the summary into, or `undefined` to leave it alone. */
+  /**
+   * README to splice the summary into, or `undefined` to leave it alone. The
+   * README is only changed when it declares `profile` as its headline
+   * (`<!-- findings:headline quick -->`).
+   */
   readme?: string | undefined;
   /** Folder of the experiment specs (default `experiments`). */
   specsDir?: string;
@@ -55,6 +59,8 @@ export interface BuiltReport {
   /** Experiments with results, and without. */
   reported: string[];
   empty: string[];
+  /** Why the README was left alone, when it was. */
+  readmeSkipped?: string;
 }
 
 /** What {@linkcode writeReport} did, by path. */
@@ -64,6 +70,7 @@ export interface WriteOutcome {
   removed: string[];
   reported: string[];
   empty: string[];
+  readmeSkipped?: string;
 }
 
 /**
@@ -73,6 +80,12 @@ export interface WriteOutcome {
  */
 export async function buildReport(options: ReportOptions): Promise<BuiltReport> {
   const specsDir = options.specsDir ?? "experiments";
+  if (!(await exists(options.results))) {
+    throw new ResultsError(
+      `The results folder ${options.results} does not exist, so there is nothing to report; ` +
+        `check --results (or BNLAB_RESULTS). Nothing was written or removed.`,
+    );
+  }
   const names = options.experiments.length > 0
     ? [...new Set(options.experiments)]
     : await listSpecs(specsDir);
@@ -123,8 +136,19 @@ export async function buildReport(options: ReportOptions): Promise<BuiltReport> 
       content: experimentMarkdown(analysis, links),
     });
   }
+  const reported = entries.filter((e) => e.analysis).map((e) => e.spec.name);
+  if (reported.length === 0) {
+    throw new ResultsError(
+      `No results of the ${options.profile} profile in ${options.results} (looked for ` +
+        `${join(options.results, specs[0]?.name ?? "<experiment>", options.profile, "runs.csv")}` +
+        `${specs.length > 1 ? " and the other experiments'" : ""}), so there is nothing to ` +
+        `report. Train them first (\`deno task study --profile ${options.profile}\`), or choose ` +
+        `another --profile or --results. Nothing was written or removed.`,
+    );
+  }
   const ctx = { results: options.results, profile: options.profile };
   files.push({ path: join(options.out, "FINDINGS.md"), content: findingsMarkdown(entries, ctx) });
+  let readmeSkipped: string | undefined;
   if (options.readme !== undefined) {
     const text = await readTextIfExists(options.readme);
     if (text === undefined) {
@@ -133,17 +157,24 @@ export async function buildReport(options: ReportOptions): Promise<BuiltReport> 
           `repository root, or pass --no-readme.`,
       );
     }
-    const linkDir = relative(dirname(options.readme), options.out).split("\\").join("/");
-    files.push({
-      path: options.readme,
-      content: spliceFindings(text, readmeSummary(entries, ctx, linkDir), options.readme),
-    });
+    const headline = headlineProfile(text, options.readme);
+    if (headline !== options.profile) {
+      readmeSkipped = `${options.readme} declares the ${headline} profile as its headline, ` +
+        `so its summary was left alone`;
+    } else {
+      const linkDir = relative(dirname(options.readme), options.out).split("\\").join("/");
+      files.push({
+        path: options.readme,
+        content: spliceFindings(text, readmeSummary(entries, ctx, linkDir), options.readme),
+      });
+    }
   }
   return {
     files,
     stale,
-    reported: entries.filter((e) => e.analysis).map((e) => e.spec.name),
+    reported,
     empty: entries.filter((e) => !e.analysis).map((e) => e.spec.name),
+    ...(readmeSkipped ? { readmeSkipped } : {}),
   };
 }
 
@@ -160,13 +191,19 @@ export async function writeReport(options: ReportOptions): Promise<WriteOutcome>
     removed: [],
     reported: built.reported,
     empty: built.empty,
+    ...(built.readmeSkipped ? { readmeSkipped: built.readmeSkipped } : {}),
   };
+  // Refuse symbolic links under the report folder before changing anything.
+  for (const file of built.files) {
+    if (file.path !== options.readme) await refuseSymlinks(options.out, file.path);
+  }
+  for (const path of built.stale) await refuseSymlinks(options.out, path);
   for (const file of built.files) {
     if ((await readTextIfExists(file.path)) === file.content) outcome.unchanged.push(file.path);
     else {
       if (file.path === options.readme) {
         await replaceViaStaging(file.path, file.content, options.out);
-      } else await writeFileAtomic(file.path, file.content);
+      } else await writeFileAtomic(file.path, file.content, { root: options.out });
       outcome.written.push(file.path);
     }
   }
@@ -190,7 +227,7 @@ export async function writeReport(options: ReportOptions): Promise<WriteOutcome>
  */
 async function replaceViaStaging(path: string, content: string, stagingDir: string): Promise<void> {
   const staging = join(stagingDir, `${basename(path)}.tmp-staging`);
-  await writeFileAtomic(staging, content);
+  await writeFileAtomic(staging, content, { root: stagingDir });
   try {
     await Deno.rename(staging, path);
   } catch (err) {

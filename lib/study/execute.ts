@@ -9,7 +9,7 @@ import { saveModel } from "../models/io.ts";
 import type { EpochMetrics } from "../train/loop.ts";
 import { type DatasetRef, openDataset } from "./datasets.ts";
 import type { WorkItem } from "./messages.ts";
-import type { RunRecord } from "./results.ts";
+import type { RunRows } from "./run.ts";
 import { executeRun, type RunEnvironment } from "./run.ts";
 
 /** Runs work items; keeps the datasets it opened. */
@@ -22,7 +22,7 @@ export class Executor {
   }
 
   /** Execute `item`, reporting each epoch to `onEpoch`. */
-  async run(item: WorkItem, onEpoch?: (metrics: EpochMetrics) => void): Promise<RunRecord> {
+  async run(item: WorkItem, onEpoch?: (metrics: EpochMetrics) => void): Promise<RunRows> {
     const dataset = await this.#open(item.dataset);
     const { config, seed } = item.task;
     const modelDir = item.modelDir;

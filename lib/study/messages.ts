@@ -7,7 +7,7 @@ import type { BackendChoice, BackendInfo } from "../backends/select.ts";
 import { HarnessError } from "../errors.ts";
 import type { EpochMetrics } from "../train/loop.ts";
 import type { DatasetRef } from "./datasets.ts";
-import type { RunRecord } from "./results.ts";
+import type { RunRows } from "./run.ts";
 import type { RunTask } from "./run.ts";
 
 /** A run as sent to a worker. */
@@ -28,7 +28,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready"; backend: BackendInfo }
   | { type: "epoch"; id: number; metrics: EpochMetrics }
-  | { type: "done"; id: number; record: RunRecord }
+  | { type: "done"; id: number; record: RunRows }
   | { type: "failed"; id?: number; error: FailureInfo };
 
 /** What went wrong in a run, as it crosses from a worker to the main process. */

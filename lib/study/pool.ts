@@ -17,7 +17,7 @@ import {
   type ToWorker,
   type WorkItem,
 } from "./messages.ts";
-import type { RunRecord } from "./results.ts";
+import type { RunRows } from "./run.ts";
 
 /** How to run the items. */
 export interface PoolOptions {
@@ -33,7 +33,7 @@ export interface PoolEvents {
   onBackend?(info: BackendInfo): Promise<void> | void;
   onStart?(item: WorkItem): void;
   onEpoch?(item: WorkItem, metrics: EpochMetrics): void;
-  onDone(item: WorkItem, record: RunRecord): Promise<void>;
+  onDone(item: WorkItem, record: RunRows): Promise<void>;
 }
 
 /** An expected failure of one run (bad input, data, backend), with its exit code. */
@@ -87,7 +87,7 @@ async function runInline(
   const executor = new Executor({ backend: info.name, threads: info.threads });
   for (const item of items) {
     events.onStart?.(item);
-    let record: RunRecord;
+    let record: RunRows;
     try {
       record = await executor.run(item, (m) => events.onEpoch?.(item, m));
     } catch (err) {

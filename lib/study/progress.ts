@@ -16,7 +16,7 @@
  */
 import type { EpochMetrics } from "../train/loop.ts";
 import type { WorkItem } from "./messages.ts";
-import type { RunRecord } from "./results.ts";
+import type { RunRows } from "./run.ts";
 
 /** Options of {@linkcode Progress}. */
 export interface ProgressOptions {
@@ -109,7 +109,7 @@ export class Progress {
   }
 
   /** A run completed and was stored. */
-  done(item: WorkItem, record: RunRecord): void {
+  done(item: WorkItem, record: RunRows): void {
     this.#done++;
     const tracked = this.#runs.get(item.id);
     if (tracked) tracked.finished = true;

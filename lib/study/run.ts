@@ -11,13 +11,20 @@ import { rngAt } from "../rng.ts";
 import type { RunConfig } from "../spec.ts";
 import { makeSplit, splitHash, stratifiedSample } from "../splits.ts";
 import { type EpochMetrics, type RunData, type RunResult, trainModel } from "../train/loop.ts";
+import { configHash, runConfig } from "../store/records.ts";
 import {
   type EpochRow,
   formatMetric,
   formatSeconds,
-  type RunRecord,
   type RunRow,
-} from "./results.ts";
+  type RunStatus,
+} from "../store/schema.ts";
+
+/** The rows of one finished run. */
+export interface RunRows {
+  run: RunRow;
+  epochs: EpochRow[];
+}
 
 /** A run to execute. */
 export interface RunTask {
@@ -27,7 +34,7 @@ export interface RunTask {
 
 /** The backend facts recorded with every row. */
 export interface RunEnvironment {
-  backend: string;
+  backend: RunRow["backend"];
   threads: number;
 }
 
@@ -38,13 +45,37 @@ export interface ExecuteOptions {
   onModel?: (model: Model) => Promise<void> | void;
 }
 
+/**
+ * The fully resolved configuration of a run as stored with it and hashed
+ * (`config_hash`): the spec's resolved settings for the variant and profile,
+ * plus the seed, backend and threads.
+ */
+export function storedConfig(task: RunTask, env: RunEnvironment): Record<string, unknown> {
+  return runConfig(task.config, { seed: task.seed, ...env });
+}
+
+/**
+ * The epoch a run diverged at: the first whose training or validation loss
+ * is not finite, or the last epoch when only the test loss is not finite;
+ * `undefined` for a run that did not diverge.
+ */
+export function divergedAt(result: RunResult): number | undefined {
+  const bad = result.epochs.find((e) =>
+    !Number.isFinite(e.trainLoss) || !Number.isFinite(e.runningTrainLoss) ||
+    !Number.isFinite(e.valLoss)
+  );
+  if (bad) return bad.epoch;
+  if (!Number.isFinite(result.test.loss)) return result.epochs.length;
+  return undefined;
+}
+
 /** Execute `task` on `dataset`; returns the rows to store. */
 export async function executeRun(
   task: RunTask,
   dataset: Dataset,
   env: RunEnvironment,
   options: ExecuteOptions = {},
-): Promise<RunRecord> {
+): Promise<RunRows> {
   const { config, seed } = task;
   const split = makeSplit(dataset.train.labels, {
     kind: config.split.kind,
@@ -94,8 +125,12 @@ export async function executeRun(
       backend: env.backend,
       threads: String(env.threads),
     };
+    const diverged = divergedAt(result);
     return {
       run: runRow(common, result, {
+        config_hash: configHash(storedConfig(task, env)),
+        status: (diverged === undefined ? "ok" : "diverged") satisfies RunStatus,
+        diverged_epoch: diverged === undefined ? "" : String(diverged),
         dataset: dataset.id,
         split_hash: splitHash(split),
         train_examples: String(split.train.length),
@@ -118,6 +153,9 @@ function runRow(
   result: RunResult,
   facts: Pick<
     RunRow,
+    | "config_hash"
+    | "status"
+    | "diverged_epoch"
     | "dataset"
     | "split_hash"
     | "train_examples"

@@ -1,22 +1,34 @@
 /**
  * Running a study: resolve each experiment's dataset, lock its results folder,
- * plan the runs that are not stored yet, train them (in workers) and store
- * each as it completes. Used by `deno task study` and by `verify --rerun`.
+ * plan the runs that are not stored yet (a stored run counts when its record's
+ * configuration hash equals the one the spec resolves to now), train them (in
+ * workers) and store each through the results store as it completes. Used by
+ * `deno task study` and by `verify --rerun`.
  *
  * @module
  */
 import { join } from "node:path";
-import type { BackendChoice, BackendInfo } from "../backends/select.ts";
+import { type BackendChoice, type BackendInfo, plannedBackend } from "../backends/select.ts";
 import type { LoadOptions } from "../data/load.ts";
+import { BackendError } from "../errors.ts";
 import { type FolderLock, lockFolder } from "../fs.ts";
-import { blessStudy } from "../golden.ts";
-import { type ProfileName, resolveRun, type Spec, specHash } from "../spec.ts";
+import { type ProfileName, resolveRun, type Spec } from "../spec.ts";
+import { selectResults, writeGolden } from "../store/golden.ts";
+import { describeEnvironment, runEnvironment, type StudyMeta, writeMeta } from "../store/meta.ts";
+import {
+  configHash,
+  readRecords,
+  readRows,
+  RECORD_FORMAT,
+  regenerateCsv,
+  writeRecord,
+} from "../store/records.ts";
+import { runKey, type RunRow } from "../store/schema.ts";
 import { type DatasetRef, resolveDataset } from "./datasets.ts";
 import type { WorkItem } from "./messages.ts";
-import { describeEnvironment, writeMeta } from "./meta.ts";
 import { runPool } from "./pool.ts";
 import { Progress } from "./progress.ts";
-import { appendRun, readResults, runKey } from "./results.ts";
+import { storedConfig } from "./run.ts";
 
 /** Everything a study needs, validated. */
 export interface StudyOptions {
@@ -34,6 +46,8 @@ export interface StudyOptions {
   synthetic: boolean;
   saveModels: boolean;
   bless: boolean;
+  /** Folder of the golden files `bless` writes (default `golden`). */
+  goldenDir?: string;
   /** Force a dataset id per experiment (verify reruns on the golden's dataset). */
   datasets?: Record<string, string>;
   /** Print progress to stderr (default true). */
@@ -47,13 +61,20 @@ interface Plan {
   ref: DatasetRef;
   dataset: Awaited<ReturnType<typeof resolveDataset>>["dataset"];
   items: WorkItem[];
+  /** Runs of the selection already stored with the current configuration. */
   stored: number;
+  /** Runs whose stored record has another configuration and will be replaced. */
+  replaced: number;
+  /** Whether the folder holds any run at all. */
+  hasRuns: boolean;
 }
 
 /** Run a study: resolve data, lock folders, train the missing runs, store them. */
 export async function runStudy(options: StudyOptions, command: string[]): Promise<void> {
   const plans: Plan[] = [];
   const locks: FolderLock[] = [];
+  const planned = plannedBackend(options.backend, options.threads);
+  const env = { backend: planned.name, threads: planned.threads };
   let nextId = 0;
   try {
     for (const spec of options.experiments) {
@@ -63,78 +84,128 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         ...(options.datasets?.[spec.name] ? { force: options.datasets[spec.name] } : {}),
       });
       const dir = join(options.out, spec.name, options.profile);
-      locks.push(await lockFolder(dir, `bnlab study of ${spec.name}/${options.profile}`));
-      const done = new Set((await readResults(dir)).runs.map(runKey));
+      locks.push(
+        await lockFolder(dir, `bnlab study of ${spec.name}/${options.profile}`, options.out),
+      );
+      const records = new Map((await readRecords(dir)).map((r) => [runKey(r.run), r]));
       const items: WorkItem[] = [];
+      let stored = 0;
+      let replaced = 0;
       for (const seed of options.seeds) {
         for (const variant of spec.variants) {
           if (options.variants.length > 0 && !options.variants.includes(variant.name)) continue;
-          if (done.has(runKey({ variant: variant.name, seed }))) continue;
           const config = resolveRun(spec, variant.name, options.profile);
+          const task = { config, seed };
+          const record = records.get(runKey({ variant: variant.name, seed, ...env }));
+          if (record?.configHash === configHash(storedConfig(task, env))) {
+            stored++;
+            continue;
+          }
+          if (record) replaced++;
           const modelDir = options.saveModels
             ? join(dir, "models", `${variant.name}-seed${seed}`)
             : undefined;
-          items.push({
-            id: nextId++,
-            task: { config, seed },
-            dataset: ref,
-            ...(modelDir ? { modelDir } : {}),
-          });
+          items.push({ id: nextId++, task, dataset: ref, ...(modelDir ? { modelDir } : {}) });
         }
       }
-      plans.push({ spec, dir, ref, dataset, items, stored: done.size });
+      plans.push({ spec, dir, ref, dataset, items, stored, replaced, hasRuns: records.size > 0 });
     }
     const items = plans.flatMap((p) => p.items);
     const skipped = plans.reduce((n, p) => n + p.stored, 0);
+    const replaced = plans.reduce((n, p) => n + p.replaced, 0);
     const log = (line: string) => {
       if (!options.quiet) Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
     };
     log(
       `study: ${items.length} runs to train` + (skipped ? ` (${skipped} already stored)` : "") +
-        ` · profile ${options.profile} · ${options.workers} worker(s)`,
+        (replaced ? ` (${replaced} stored with an older configuration, retrained)` : "") +
+        ` · profile ${options.profile} · ${env.backend}, ${env.threads} thread(s) · ` +
+        `${options.workers} worker(s)`,
     );
     const progress = new Progress(items, options.workers, { enabled: !options.quiet });
-    const dirOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p.dir] as const)));
+    const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
+    const metas = new Map<Plan, StudyMeta>();
     let backend: BackendInfo | undefined;
     await runPool(items, options, {
       onBackend: async (info) => {
         backend = info;
+        if (info.name !== env.backend || info.threads !== env.threads) {
+          throw new BackendError(
+            `The study planned to train on ${env.backend} (${env.threads} thread(s)) but the ` +
+              `workers started ${info.name} (${info.threads}); name the backend with --backend.`,
+          );
+        }
         if (info.notice) log(`study: ${info.notice}`);
-        for (const plan of plans) await writePlanMeta(plan, info, options, command);
+        for (const plan of plans) {
+          const meta = describeEnvironment(info, {
+            experiment: plan.spec.name,
+            profile: options.profile,
+            dataset: plan.dataset,
+            requested: plan.ref.requested,
+            command,
+          });
+          await writeMeta(plan.dir, meta, plan.hasRuns, options.out);
+          metas.set(plan, meta);
+        }
       },
       onStart: (item) => progress.start(item),
       onEpoch: (item, m) => progress.epoch(item, m),
-      onDone: async (item, record) => {
-        await appendRun(dirOf.get(item.id)!, record);
-        progress.done(item, record);
+      onDone: async (item, rows) => {
+        const plan = planOf.get(item.id)!;
+        await writeRecord(plan.dir, {
+          format: RECORD_FORMAT,
+          configHash: rows.run.config_hash,
+          config: storedConfig(item.task, env),
+          environment: runEnvironment(metas.get(plan)!),
+          run: rows.run,
+          epochs: rows.epochs,
+        }, options.out);
+        await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
+        progress.done(item, rows);
       },
     });
     progress.finish();
+    for (const plan of plans) {
+      await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
+    }
     if (options.bless) {
       for (const plan of plans) {
-        const path = await blessStudy(plan.dir);
+        const path = await blessPlan(plan, options, env);
         log(`study: blessed ${path}`);
       }
     }
-    log(`study: done${backend ? ` on ${backend.name}` : ""}; results in ${options.out}/`);
+    const on = backend ? ` on ${backend.name}` : "";
+    log(`study: done${on}; results in ${options.out}/`);
   } finally {
     for (const lock of locks) await lock.release();
   }
 }
 
-async function writePlanMeta(
+/** The spec's variant order: the canonical order of stored rows. */
+export function variantOrder(spec: Spec): string[] {
+  return spec.variants.map((v) => v.name);
+}
+
+/**
+ * Bless exactly the runs the command selected (its seeds, variants, backend
+ * and threads), all of which are stored by now. Throws `GoldenError` when
+ * they mix environments.
+ */
+async function blessPlan(
   plan: Plan,
-  info: BackendInfo,
   options: StudyOptions,
-  command: string[],
-) {
-  const meta = describeEnvironment(info, {
-    experiment: plan.spec.name,
-    specHash: specHash(plan.spec),
-    profile: options.profile,
-    dataset: plan.dataset,
-    requested: plan.ref.requested,
-    command,
-  });
-  await writeMeta(plan.dir, meta, plan.stored > 0);
+  env: { backend: string; threads: number },
+): Promise<string> {
+  const variants = new Set(
+    variantOrder(plan.spec).filter((v) =>
+      options.variants.length === 0 || options.variants.includes(v)
+    ),
+  );
+  const seeds = new Set(options.seeds.map(String));
+  const select = (run: RunRow) =>
+    variants.has(run.variant) && seeds.has(run.seed) && run.backend === env.backend &&
+    Number(run.threads) === env.threads;
+  const records = await readRecords(plan.dir);
+  const rows = await readRows(plan.dir, { experiment: plan.spec.name, profile: options.profile });
+  return await writeGolden(selectResults(records, select, rows.runs), options.goldenDir);
 }

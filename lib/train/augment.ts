@@ -7,17 +7,20 @@
  *
  * @module
  */
+import { z } from "zod";
 import type { Rng } from "../rng.ts";
 
 /** Augmentation ranges. */
-export interface AugmentSettings {
+export const AugmentSchema = z.strictObject({
   /** Maximum rotation, degrees (uniform in ±rotation). */
-  rotation: number;
+  rotation: z.number().min(0),
   /** Maximum shift as a fraction of the image side (uniform in ±shift, per axis). */
-  shift: number;
+  shift: z.number().min(0).lt(0.5),
   /** Flip left-right with probability 1/2. */
-  flip: boolean;
-}
+  flip: z.boolean(),
+});
+/** Augmentation ranges. */
+export type AugmentSettings = z.infer<typeof AugmentSchema>;
 
 /**
  * Augment `count` images of `side`×`side` pixels in `images` (values in

@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { registerCpuKernels } from "../../lib/backends/cpu.ts";
 import { initNative } from "../../lib/backends/native/init.ts";
-import { registerOpGradients } from "../../lib/models/ops.ts";
+import { registerKernelGradients } from "../../lib/backends/kernels/gradients.ts";
 
-registerOpGradients();
+registerKernelGradients();
 registerCpuKernels();
 
 /** The result of loading oneDNN with two threads (once per test module). */

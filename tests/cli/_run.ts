@@ -18,7 +18,12 @@ const ROOT = fromFileUrl(new URL("../../", import.meta.url));
  */
 export function taskPermissions(task: string, writable: string): string[] {
   const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
-  const command: string = config.tasks[task].command;
+  // `$(printenv BNLAB_RESULTS || echo results)` grants the results root the
+  // user chose; in tests the results live under `writable`.
+  const command: string = config.tasks[task].command.replaceAll(
+    "$(printenv BNLAB_RESULTS || echo results)",
+    writable,
+  );
   const home = Deno.env.get("HOME") ?? "";
   return command.split(/\s+/).filter((f) => f.startsWith("--allow-")).map((flag) => {
     const [name, value] = flag.split("=", 2) as [string, string | undefined];

@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { verifyGolden } from "../../lib/cli/verify.ts";
 import { GoldenError } from "../../lib/errors.ts";
-import { blessStudy, goldenPath, readGolden } from "../../lib/golden.ts";
 import { loadSpec } from "../../lib/spec.ts";
-import { readMeta } from "../../lib/study/meta.ts";
-import { readResults } from "../../lib/study/results.ts";
+import { goldenPath, readGolden, selectResults, writeGolden } from "../../lib/store/golden.ts";
+import { readRecords } from "../../lib/store/records.ts";
 import { runStudy } from "../../lib/study/study.ts";
 import { checkReproduction } from "../../lib/verify.ts";
 import { rejectsWith } from "../_assert.ts";
@@ -27,10 +26,10 @@ async function blessedStudy(): Promise<{ results: string; golden: string; path: 
     load: {},
     synthetic: true,
     saveModels: false,
-    bless: false,
+    bless: true,
+    goldenDir: golden,
     quiet: true,
   }, ["test"]);
-  await blessStudy(join(results, "lenet5", "smoke"), golden);
   return { results, golden, path: goldenPath("lenet5", "smoke", golden) };
 }
 
@@ -44,6 +43,10 @@ async function editRuns(results: string, edit: (text: string) => string): Promis
   await Deno.mkdir(to, { recursive: true });
   for (const f of ["runs.csv", "epochs.csv", "meta.json"]) {
     await Deno.copyFile(join(from, f), join(to, f));
+  }
+  await Deno.mkdir(join(to, "records"));
+  for (const e of Deno.readDirSync(join(from, "records"))) {
+    await Deno.copyFile(join(from, "records", e.name), join(to, "records", e.name));
   }
   await Deno.writeTextFile(
     join(to, "runs.csv"),
@@ -108,7 +111,7 @@ Deno.test("readGolden() rejects missing, malformed and hand-edited golden files"
   await rejectsWith(() => readGolden(join(dir, "bad.json")), GoldenError, "is not valid JSON");
   await Deno.writeTextFile(
     join(dir, "partial.json"),
-    JSON.stringify({ format: "bnlab-golden-v1" }),
+    JSON.stringify({ format: "bnlab-golden-v2" }),
   );
   await rejectsWith(
     () => readGolden(join(dir, "partial.json")),
@@ -129,7 +132,8 @@ Deno.test("readGolden() rejects missing, malformed and hand-edited golden files"
 
 Deno.test("blessing twice from the same results gives byte-identical golden files", async () => {
   const again = await Deno.makeTempDir();
-  await blessStudy(join(fixture.results, "lenet5", "smoke"), again);
+  const records = await readRecords(join(fixture.results, "lenet5", "smoke"));
+  await writeGolden(selectResults(records, () => true), again);
   assert.equal(
     await Deno.readTextFile(goldenPath("lenet5", "smoke", again)),
     await Deno.readTextFile(fixture.path),
@@ -139,10 +143,10 @@ Deno.test("blessing twice from the same results gives byte-identical golden file
 Deno.test("a different environment gets the statistical check, which passes close means and fails shifted ones", async () => {
   const golden = await readGolden(fixture.path);
   const dir = join(fixture.results, "lenet5", "smoke");
-  const meta = (await readMeta(dir))!;
-  const { runs } = await readResults(dir);
-  const elsewhere = { ...meta, backend: "cpu" };
-  const same = checkReproduction(golden, { meta: elsewhere, runs });
+  const stored = selectResults(await readRecords(dir), () => true);
+  const { runs } = stored;
+  const elsewhere = { ...stored, environment: { ...stored.environment, backend: "cpu" } };
+  const same = checkReproduction(golden, elsewhere);
   assert.equal(same.kind, "reproduction (statistical)");
   assert.equal(same.pass, true, same.diff.join("\n"));
   assert.match(same.detail, /environment differs \(backend: wasm → cpu\)/);
@@ -150,7 +154,7 @@ Deno.test("a different environment gets the statistical check, which passes clos
   const shifted = runs.map((r) =>
     r.variant === "bn" ? { ...r, test_acc: String(Number(r.test_acc) - 0.3) } : r
   );
-  const moved = checkReproduction(golden, { meta: elsewhere, runs: shifted });
+  const moved = checkReproduction(golden, { ...elsewhere, runs: shifted });
   assert.equal(moved.pass, false);
   assert.match(moved.detail, /retrained rows differ from the golden runs/);
   assert.match(moved.diff.join("\n"), /^bn test_acc mean/);

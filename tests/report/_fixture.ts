@@ -9,15 +9,16 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic } from "../../lib/fs.ts";
-import { loadSpec, type Spec, specHash } from "../../lib/spec.ts";
+import { loadSpec, type ProfileName, resolveRun, type Spec } from "../../lib/spec.ts";
+import { configHash, runConfig } from "../../lib/store/records.ts";
 import {
   EPOCH_COLUMNS,
   type EpochRow,
   formatMetric,
   RUN_COLUMNS,
   type RunRow,
-  toCsv,
-} from "../../lib/study/results.ts";
+} from "../../lib/store/schema.ts";
+import { toCsv } from "../../lib/store/table.ts";
 
 /** Per-run values a test may fix for a variant (one entry per seed, in seed order). */
 export interface VariantValues {
@@ -37,8 +38,10 @@ export interface FixtureOptions {
   datasetId?: string;
   /** Explicit per-seed values for some variants. */
   values?: Record<string, VariantValues>;
-  /** Spec hash written to meta.json (default: the current spec's). */
-  specHash?: string;
+  /** Variants whose rows get another configuration hash than the current spec's. */
+  staleVariants?: string[];
+  /** Runs stored as diverged (`variant#seed`), with non-finite losses from epoch 1. */
+  diverged?: string[];
 }
 
 /** Offsets added per seed so variants have spread (fractions of accuracy). */
@@ -82,44 +85,54 @@ export async function writeFixture(
         experiment: spec.name,
         variant,
         seed: String(seed),
-        profile,
-        backend: "wasm",
+        profile: profile as RunRow["profile"],
+        backend: "wasm" as const,
         threads: "1",
       };
+      const diverged = options.diverged?.includes(`${variant}#${seed}`) ?? false;
+      const loss = (x: number) => diverged ? "NaN" : formatMetric(x);
       for (let e = 1; e <= epochsRun; e++) {
         const distance = Math.abs(e - bestEpoch);
+        const trainAccE = formatMetric(Math.min(0.99, trainAcc - 0.01 * (epochsRun - e)));
         epochs.push({
           ...common,
           epoch: String(e),
-          train_loss: formatMetric(0.6 - 0.05 * e),
-          train_acc: formatMetric(Math.min(0.99, trainAcc - 0.01 * (epochsRun - e))),
-          running_train_loss: formatMetric(0.62 - 0.05 * e),
-          running_train_acc: formatMetric(Math.min(0.99, trainAcc - 0.012 * (epochsRun - e))),
-          val_loss: formatMetric(valLoss + 0.02 * distance * distance),
+          train_loss: loss(0.6 - 0.05 * e),
+          train_acc: trainAccE,
+          running_train_loss: loss(0.6 - 0.05 * e),
+          running_train_acc: trainAccE,
+          val_loss: loss(valLoss + 0.02 * distance * distance),
           val_acc: formatMetric(valAcc - 0.004 * distance),
           lr: formatMetric(0.001),
           seconds: "1.00",
         });
       }
+      const resolved = resolveRun(spec, variant, profile as ProfileName);
+      const config = options.staleVariants?.includes(variant)
+        ? { ...resolved, stale: true }
+        : resolved;
       runs.push({
         ...common,
+        config_hash: configHash(runConfig(config, { seed, backend: "wasm", threads: 1 })),
+        status: diverged ? "diverged" : "ok",
+        diverged_epoch: diverged ? "1" : "",
         dataset: options.datasetId ?? spec.dataset.id,
-        split_hash: `split${seed}`,
+        split_hash: sha(`split${seed}`),
         train_examples: "8000",
         val_examples: "2000",
-        train_eval_examples: "2000",
+        train_eval_examples: "8000",
         test_examples: "10000",
         params: String(400_000 + 10_000 * vi),
-        best_epoch: String(bestEpoch),
+        best_epoch: diverged ? "0" : String(bestEpoch),
         epochs_run: String(epochsRun),
-        final_epoch: String(bestEpoch),
-        train_loss: formatMetric(0.25),
+        final_epoch: diverged ? String(epochsRun) : String(bestEpoch),
+        train_loss: loss(0.25),
         train_acc: formatMetric(trainAcc),
-        running_train_loss: formatMetric(0.27),
-        running_train_acc: formatMetric(trainAcc - 0.005),
-        val_loss: formatMetric(valLoss),
+        running_train_loss: loss(0.25),
+        running_train_acc: formatMetric(trainAcc),
+        val_loss: loss(valLoss),
         val_acc: formatMetric(valAcc),
-        test_loss: formatMetric(valLoss + 0.01),
+        test_loss: loss(valLoss + 0.01),
         test_acc: formatMetric(testAcc),
         gap: formatMetric(trainAcc - valAcc),
         seconds: "12.34",
@@ -131,6 +144,9 @@ export async function writeFixture(
   const meta = {
     tool: "bnlab",
     version: "0.1.0",
+    commit: "0123456789abcdef0123456789abcdef01234567",
+    createdAt: "2025-01-01T00:00:00.000Z",
+    host: "fixture-host",
     deno: "2.9.6",
     v8: "14.0.0",
     typescript: "5.9.2",
@@ -139,12 +155,10 @@ export async function writeFixture(
     threads: 1,
     cpu: { arch: "x86_64", os: "linux", cores: 2, model: "Fixture CPU" },
     experiment: spec.name,
-    specHash: options.specHash ?? specHash(spec),
     profile,
     dataset: {
       requested: spec.dataset.id,
       id: options.datasetId ?? spec.dataset.id,
-      source: "/usr/share/datasets/fixture",
       digests: { "t10k-images": "ab".repeat(32), "train-images": "cd".repeat(32) },
     },
     command: [
@@ -159,6 +173,13 @@ export async function writeFixture(
   };
   await writeFileAtomic(join(dir, "meta.json"), JSON.stringify(meta, null, 2) + "\n");
   return dir;
+}
+
+/** A 64-hex-digit stand-in hash of `text` (split hashes). */
+function sha(text: string): string {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h.toString(16).padStart(8, "0").repeat(8);
 }
 
 /** A fresh temporary folder (under /tmp) removed by the returned function. */

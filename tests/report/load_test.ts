@@ -43,8 +43,11 @@ Deno.test("a non-numeric cell is a ResultsError naming the file, row and column"
     row[header.indexOf("test_acc")] = "oops";
     lines[2] = row.join(",");
     await Deno.writeTextFile(path, lines.join("\n"));
-    const err = await rejectsWith(() => loadStudy(tmp.path, s, "quick"), ResultsError, "row 3");
-    assert.match(err.message, /column test_acc is "oops"/);
+    const err = await rejectsWith(() => loadStudy(tmp.path, s, "quick"), ResultsError, "line 3");
+    assert.match(
+      err.message,
+      /runs\.csv line 3, column \d+ \(test_acc\): "oops" expected a number/,
+    );
   } finally {
     await tmp.cleanup();
   }
@@ -70,7 +73,7 @@ Deno.test("a repeated variant and seed is refused", async () => {
     const path = join(dir, "runs.csv");
     const lines = (await Deno.readTextFile(path)).trimEnd().split("\n");
     await Deno.writeTextFile(path, [...lines, lines[1]!].join("\n") + "\n");
-    await rejectsWith(() => loadStudy(tmp.path, s, "quick"), ResultsError, "appears twice");
+    await rejectsWith(() => loadStudy(tmp.path, s, "quick"), ResultsError, "is stored twice");
   } finally {
     await tmp.cleanup();
   }

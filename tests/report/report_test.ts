@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { run } from "../../lib/cli/report.ts";
-import { UsageError } from "../../lib/errors.ts";
+import { ResultsError, UsageError } from "../../lib/errors.ts";
 import { DEFAULT_ANALYSIS } from "../../lib/report/analyze.ts";
 import { buildReport, type ReportOptions, writeReport } from "../../lib/report/report.ts";
-import { rejectsWith } from "../_assert.ts";
+import { rejectsWith, symlink } from "../_assert.ts";
 import { PLACEMENT_EPOCHS, spec, tempDir, writeFixture } from "./_fixture.ts";
 
-const README = "# bnlab\n\nIntro.\n\n<!-- findings:start -->\n<!-- findings:end -->\n\nOutro.\n";
+const README =
+  "# bnlab\n\nIntro.\n\n<!-- findings:headline quick -->\n<!-- findings:start -->\n<!-- findings:end -->\n\nOutro.\n";
 
 /** A results root with placement (all variants) and enhancements (trained on Fashion-MNIST). */
 async function fixture(root: string): Promise<ReportOptions> {
@@ -112,7 +113,7 @@ Deno.test("the report answers each question, cross-checks the seed study and fla
     assert.match(placement, /!\[[^\]]+\]\(placement-curves\.svg\)/);
     assert.match(
       placement,
-      /\| Spec hash \| `[0-9a-f]{64}` \(matches experiments\/placement\.json\) \|/,
+      /\| Configurations \| every run's configuration hash matches experiments\/placement\.json \|/,
     );
     const enhancements = file("enhancements.md");
     assert.match(
@@ -135,7 +136,11 @@ Deno.test("the README summary links the reports relative to the README and leave
     const options = await fixture(tmp.path);
     await writeReport(options);
     const readme = await Deno.readTextFile(options.readme!);
-    assert.ok(readme.startsWith("# bnlab\n\nIntro.\n\n<!-- findings:start -->\n"));
+    assert.ok(
+      readme.startsWith(
+        "# bnlab\n\nIntro.\n\n<!-- findings:headline quick -->\n<!-- findings:start -->\n",
+      ),
+    );
     assert.ok(readme.endsWith("\n<!-- findings:end -->\n\nOutro.\n"));
     assert.match(readme, /\*\*placement\*\* \(\[report\]\(reports\/placement\.md\)/);
     assert.match(readme, /\[FINDINGS\.md\]\(reports\/FINDINGS\.md\)/);
@@ -212,7 +217,7 @@ Deno.test("the committed report and README summary are exactly what the committe
     results: "results",
     profile: "quick",
     experiments: [],
-    out: "reports",
+    out: "reports/quick",
     readme: "README.md",
   });
   assert.ok(built.reported.length > 0, "no committed quick results to report on");
@@ -222,5 +227,95 @@ Deno.test("the committed report and README summary are exactly what the committe
   for (const file of built.files) {
     const committed = await Deno.readTextFile(file.path).catch(() => undefined);
     assert.ok(committed === file.content, `${file.path} is stale: run deno task report`);
+  }
+});
+
+/** Every file under `dir` with its bytes, recursively. */
+async function tree(dir: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) Object.assign(files, await tree(path));
+    else {files[path] = entry.isSymlink
+        ? `-> ${await Deno.readLink(path)}`
+        : await Deno.readTextFile(path);}
+  }
+  return files;
+}
+
+Deno.test("a report of a profile without results fails with exit 4 and writes and removes nothing", async () => {
+  const tmp = await tempDir();
+  try {
+    const options = await fixture(tmp.path);
+    await writeReport(options);
+    const before = await tree(tmp.path);
+    const err = await rejectsWith(
+      () => writeReport({ ...options, profile: "full" }),
+      ResultsError,
+      "No results of the full profile",
+    );
+    assert.equal(err.exitCode, 4);
+    assert.match(err.message, /Nothing was written or removed/);
+    await rejectsWith(
+      () => writeReport({ ...options, results: join(tmp.path, "resluts") }),
+      ResultsError,
+      "does not exist",
+    );
+    assert.deepEqual(await tree(tmp.path), before);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("a report of a profile the README does not declare as headline leaves the README alone", async () => {
+  const tmp = await tempDir();
+  try {
+    const options = await fixture(tmp.path);
+    await writeFixture(join(tmp.path, "results"), await spec("placement"), { profile: "smoke" });
+    const outcome = await writeReport({
+      ...options,
+      profile: "smoke",
+      out: join(tmp.path, "reports", "smoke"),
+    });
+    assert.match(outcome.readmeSkipped ?? "", /declares the quick profile as its headline/);
+    assert.equal(await Deno.readTextFile(options.readme!), README);
+    assert.deepEqual(outcome.reported, ["placement"]);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("a symbolic link under the report folder is refused and nothing outside changes", async () => {
+  const tmp = await tempDir();
+  const outside = await Deno.makeTempDir({ prefix: "bnlab-outside-" });
+  try {
+    const options = await fixture(tmp.path);
+    await Deno.writeTextFile(join(outside, "victim.md"), "keep me\n");
+    await Deno.mkdir(options.out, { recursive: true });
+    await symlink(join(outside, "victim.md"), join(options.out, "placement.md"));
+    await rejectsWith(() => writeReport(options), ResultsError, "is a symbolic link");
+    assert.equal(await Deno.readTextFile(join(outside, "victim.md")), "keep me\n");
+    assert.deepEqual([...Deno.readDirSync(outside)].map((e) => e.name), ["victim.md"]);
+    assert.equal(await Deno.readTextFile(options.readme!), README);
+  } finally {
+    await tmp.cleanup();
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("diverged runs are counted and shown in the report and left out of the means", async () => {
+  const tmp = await tempDir();
+  try {
+    const options = await fixture(tmp.path);
+    await writeFixture(join(tmp.path, "results"), await spec("placement"), {
+      values: PLACEMENT_EPOCHS,
+      diverged: ["baseline#1"],
+    });
+    const built = await buildReport({ ...options, experiments: ["placement"], readme: undefined });
+    const page = built.files.find((f) => f.path.endsWith("placement.md"))!.content;
+    assert.match(page, /1 run diverged .* `baseline` seed 1 \(epoch 1\)/);
+    assert.match(page, /29 runs/);
+  } finally {
+    await tmp.cleanup();
   }
 });

@@ -3,7 +3,7 @@ import { loadSpec, resolveRun } from "../../lib/spec.ts";
 import type { WorkItem } from "../../lib/study/messages.ts";
 import { formatDuration, Progress } from "../../lib/study/progress.ts";
 import type { EpochMetrics } from "../../lib/train/loop.ts";
-import type { RunRecord } from "../../lib/study/results.ts";
+import type { RunRows } from "../../lib/study/run.ts";
 
 const spec = await loadSpec("lenet5");
 const item = (id: number, variant: string, seed: number): WorkItem => ({
@@ -24,7 +24,7 @@ const metrics = (epoch: number, seconds: number): EpochMetrics => ({
 });
 const record = {
   run: { test_acc: "0.8", best_epoch: "2", epochs_run: "2", seconds: "20.00" },
-} as unknown as RunRecord;
+} as unknown as RunRows;
 
 function capture(items: WorkItem[], workers: number) {
   let clock = Date.parse("2026-12-02T10:00:00Z");

@@ -1,13 +1,14 @@
 /**
  * The `cpu` backend: TF.js's pure-JavaScript kernels, the reference the other
  * backends are checked against. Only the harness's own custom kernels (fused
- * batch norm) are added; no shipped kernel is replaced.
+ * batch norm, fused dropout) are added; no shipped kernel is replaced.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
+import { dropoutConfig, dropoutGradConfig } from "./kernels/dropout.ts";
 import { replaceKernel } from "./registry.ts";
 
 /** Register the custom kernels for `cpu` and make it the active backend. */
@@ -21,4 +22,6 @@ export async function initCpu(): Promise<void> {
 export function registerCpuKernels(): void {
   replaceKernel(batchNormTrainConfig("cpu"));
   replaceKernel(batchNormTrainGradConfig("cpu"));
+  replaceKernel(dropoutConfig("cpu"));
+  replaceKernel(dropoutGradConfig("cpu"));
 }

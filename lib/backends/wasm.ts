@@ -12,12 +12,14 @@
  * | batch norm (training) | composite ops, `Tile`-heavy gradient | fused kernels (TypeScript) |
  * | Sum over leading axes (bias gradients) | full transpose, then sum | one pass over the rows (TypeScript) |
  * | Identity, same-dtype Cast | copy of the tensor | shared memory, as on `cpu` |
+ * | dropout (training) | none (a mask tensor and two multiplies) | mask drawn (Philox) and applied in one SIMD pass, gradient from packed keep bits (`kernels/dropout.wat`) |
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
+import { dropoutConfig, dropoutGradConfig } from "./kernels/dropout.ts";
 import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
 import { sharingConfigs } from "./kernels/sharing.ts";
 import { sumConfig } from "./kernels/sum.ts";
@@ -41,6 +43,8 @@ export function registerWasmKernels(): void {
   replaceKernel(maxPoolGradConfig("wasm"));
   replaceKernel(batchNormTrainConfig("wasm"));
   replaceKernel(batchNormTrainGradConfig("wasm"));
+  replaceKernel(dropoutConfig("wasm"));
+  replaceKernel(dropoutGradConfig("wasm"));
   replaceKernel(sumConfig("wasm", shippedKernel("Sum", "wasm")!));
   for (const config of sharingConfigs((name) => shippedKernel(name, "wasm"))) {
     replaceKernel(config);

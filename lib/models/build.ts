@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { UsageError } from "../errors.ts";
 import type { Rng } from "../rng.ts";
 import { type Fans, initBias, initKernel } from "./init.ts";
-import { applyMask, batchNormTrain, conv2d } from "./ops.ts";
+import { batchNormTrain, conv2d, dropout } from "./ops.ts";
 import { inferShapes } from "./shapes.ts";
 import type { InitScheme, Layer, ModelOptions } from "./types.ts";
 
@@ -33,8 +33,11 @@ export interface ForwardContext {
    * (as when PyTorch's `model.eval()` is forgotten). Ignored in training.
    */
   batchStatsAtEval?: boolean;
-  /** Dropout mask (entries 0 or 1/(1 − rate)) for the layer at `path`; training only. */
-  dropoutMask?: (path: string, size: number, rate: number) => Float32Array;
+  /**
+   * The 128-bit dropout stream (`dropoutStream` in lib/rng.ts) of the layer at
+   * `path` for this step, from which its mask is drawn; training only.
+   */
+  dropoutStream?: (path: string) => ArrayLike<number>;
 }
 
 /** A compiled model. */
@@ -322,10 +325,10 @@ function dropoutLayer(rate: number, inShape: Shape, path: string): Compiled {
     outShape: inShape,
     forward(x, ctx) {
       if (!ctx.training || rate === 0) return x;
-      if (!ctx.dropoutMask) {
-        throw new Error(`Dropout layer ${path} needs a mask source in training`);
+      if (!ctx.dropoutStream) {
+        throw new Error(`Dropout layer ${path} needs a mask stream in training`);
       }
-      return applyMask(x, ctx.dropoutMask(path, x.size, rate));
+      return dropout(x, ctx.dropoutStream(path), rate);
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The TF.js ops the layers need beyond tfjs-core's own: fused training-mode
  * batch normalisation with its gradient, a dilated convolution whose gradient
- * TF.js lacks, and dropout with an explicit mask. Kernels for the ops live in
+ * TF.js lacks, and dropout whose mask is drawn inside its kernel. Kernels for the ops live in
  * `lib/backends/kernels/`, their gradients beside them (`gradients.ts` there,
  * registered by `initBackend()`).
  *
@@ -11,6 +11,8 @@ import * as tf from "@tensorflow/tfjs-core";
 // The umbrella package registers tfjs-core's gradients (the core bundle alone has none).
 import "@tensorflow/tfjs";
 import { BATCH_NORM_TRAIN, type BatchNormAttrs } from "../backends/kernels/batch_norm.ts";
+import { DROPOUT, type DropoutAttrs } from "../backends/kernels/dropout.ts";
+import { dropoutMask } from "../rng.ts";
 import type { Padding } from "./types.ts";
 
 /** Batch statistics and normalised output of a training-mode batch norm. */
@@ -97,7 +99,26 @@ function dilatedConvGrads(
   return [dx, dw as tf.Tensor4D];
 }
 
-/** `x` times a dropout mask of the same shape (entries 0 or 1/(1 − rate)). */
-export function applyMask(x: tf.Tensor, mask: Float32Array): tf.Tensor {
-  return tf.mul(x, tf.tensor(mask, x.shape, "float32"));
+/**
+ * Inverted dropout of `x` with the mask of `stream` (a layer's 128-bit dropout
+ * stream at one step, `dropoutStream` in lib/rng.ts) and `rate` in [0, 1):
+ * each element is kept and scaled by 1/(1 − rate), or set to +0, as
+ * `dropoutMask(stream, rate, x.size)` says. One fused kernel on cpu, wasm and
+ * native (mask drawn and applied in one pass; the gradient reuses its packed
+ * keep bits); on other backends the mask is built in TypeScript and
+ * multiplied. Throws `RangeError` for a rate outside [0, 1).
+ */
+export function dropout(x: tf.Tensor, stream: ArrayLike<number>, rate: number): tf.Tensor {
+  if (!(rate >= 0 && rate < 1)) throw new RangeError(`Dropout rate must be in [0, 1), got ${rate}`);
+  const words = Array.from(stream, (w) => w >>> 0);
+  if (!tf.getKernel(DROPOUT, tf.getBackend())) {
+    return tf.mul(x, tf.tensor(dropoutMask(words, rate, x.size), x.shape, "float32"));
+  }
+  const attrs: DropoutAttrs = { stream: words, rate };
+  const [y] = tf.engine().runKernel(
+    DROPOUT,
+    { x },
+    attrs as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor[];
+  return y!;
 }

@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { ForwardContext, Model } from "../models/build.ts";
-import { rngAt } from "../rng.ts";
+import { dropoutStream, rngAt } from "../rng.ts";
 import { augmentBatch } from "./augment.ts";
 import { type EvalSettings, learningRate, type TrainSettings } from "./settings.ts";
 
@@ -181,8 +181,7 @@ export function trainStep(
 ): { loss: number; correct: number } {
   const ctx: ForwardContext = {
     training: true,
-    dropoutMask: (path, size, rate) =>
-      rngAt(options.seed, "dropout", path, step).fillDropoutMask(new Float32Array(size), rate),
+    dropoutStream: (path) => dropoutStream(options.seed, path, step),
   };
   return tf.tidy(() => {
     const x = tf.tensor4d(images, [labels.length, SIDE, SIDE, 1]);

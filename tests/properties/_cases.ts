@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ForwardContext, Model } from "../../lib/models/build.ts";
 import type { Layer } from "../../lib/models/types.ts";
-import { rngAt } from "../../lib/rng.ts";
+import { dropoutStream, rngAt } from "../../lib/rng.ts";
 import { build, randomiseTrainable } from "./_models.ts";
 import { batchOf, uniform } from "./_prop.ts";
 
@@ -140,8 +140,7 @@ export function lossFunction(
   const labels = Array.from({ length: n }, () => rng.nextInt(classes));
   const ctx: ForwardContext = {
     training: true,
-    dropoutMask: (path, size, rate) =>
-      rngAt(seed, "dropout", path).fillDropoutMask(new Float32Array(size), rate),
+    dropoutStream: (path) => dropoutStream(seed, path, 0),
   };
   return () => {
     const x = batchOf(xs, [n, h!, w!, c!]);

@@ -1,11 +1,14 @@
 /**
- * Properties of the `dropout` layer (inverted dropout, lib/models/build.ts)
- * with the masks the training loop supplies (`trainStep` in
- * lib/train/loop.ts builds `ForwardContext.dropoutMask` from
- * `rngAt(seed, "dropout", layerPath, step)`), on cpu, wasm and native.
+ * Properties of the `dropout` layer (inverted dropout, lib/models/build.ts,
+ * one fused kernel per backend, lib/backends/kernels/dropout.ts) with the
+ * streams the training loop supplies (`trainStep` in lib/train/loop.ts builds
+ * `ForwardContext.dropoutStream` from `dropoutStream(seed, layerPath, step)`),
+ * on cpu, wasm and native. Outputs and gradients are compared bit for bit with
+ * the TypeScript reference mask (`dropoutMask` in lib/rng.ts), so the three
+ * backends agree exactly. The masks' statistics are tested in tests/rng_test.ts.
  *
  * The training loop's context is captured by wrapping a real model, so the
- * masks tested are exactly those `trainStep` hands to the layers.
+ * streams tested are exactly those `trainStep` hands to the layers.
  *
  * Fixed fast-check seed (override: BNLAB_FC_SEED=<int>); a deeper sweep, ten times the runs
  * on larger shapes (see `_prop.ts`; native: `native_test.ts` re-runs this file there), when run as:
@@ -23,6 +26,8 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
 import type { ForwardContext, Model } from "../../lib/models/build.ts";
+import { dropout } from "../../lib/models/ops.ts";
+import { dropoutMask, dropoutStream } from "../../lib/rng.ts";
 import { trainStep } from "../../lib/train/loop.ts";
 import { build, trainOptions } from "./_models.ts";
 import { assertClose, backendTest, batchOf, check, depth, uniform, values } from "./_prop.ts";
@@ -58,8 +63,8 @@ function trainingContext(seed: number, step: number, rate: number): ForwardConte
     model.dispose();
   }
   assert.ok(
-    captured?.training === true && captured.dropoutMask,
-    "trainStep passes a training context with masks",
+    captured?.training === true && captured.dropoutStream,
+    "trainStep passes a training context with dropout streams",
   );
   return captured;
 }
@@ -102,7 +107,7 @@ backendTest(
         (rate, seed, step) => {
           const ctx = trainingContext(seed, step, rate);
           const size = 4000;
-          const mask = ctx.dropoutMask!("00.dropout", size, rate);
+          const mask = dropoutMask(ctx.dropoutStream!("00.dropout"), rate, size);
           const dropped = mask.filter((v) => v === 0).length;
           const sd = Math.sqrt(size * rate * (1 - rate));
           assert.ok(
@@ -120,7 +125,7 @@ backendTest(
             Math.abs(mean - 1) <= Z * Math.sqrt(rate / ((1 - rate) * size)),
             `mean mask ${mean}`,
           );
-          // The layer multiplies its input by exactly that mask.
+          // The layer multiplies its input by exactly that mask (the kernel's SIMD part and tail).
           const model = build([{ type: "dropout", rate }], [size / 4], size / 4, seed);
           try {
             tf.tidy(() => {
@@ -193,29 +198,112 @@ backendTest(
         fc.nat(1000),
         fc.integer({ min: 256, max: 1024 }),
         (rate, seed, step, size) => {
-          const a = trainingContext(seed, step, rate).dropoutMask!;
-          const again = trainingContext(seed, step, rate).dropoutMask!;
-          const next = trainingContext(seed, step + 1, rate).dropoutMask!;
-          const otherSeed = trainingContext(seed + 1, step, rate).dropoutMask!;
-          const m = a("03.dropout", size, rate);
+          const maskOf = (ctx: ForwardContext, path: string) =>
+            dropoutMask(ctx.dropoutStream!(path), rate, size);
+          const a = trainingContext(seed, step, rate);
+          const m = maskOf(a, "03.dropout");
           assert.deepEqual(
-            again("03.dropout", size, rate),
+            maskOf(trainingContext(seed, step, rate), "03.dropout"),
             m,
             "same seed, step and layer: same mask",
           );
-          assert.deepEqual(a("03.dropout", size, rate), m, "asking twice gives the same mask");
+          assert.deepEqual(maskOf(a, "03.dropout"), m, "asking twice gives the same mask");
           // Two independent masks of ≥ 256 entries agree everywhere with probability ≤ 0.905^256 < 1e-11;
           // the fixed fast-check seed makes this deterministic.
-          assert.notDeepEqual(next("03.dropout", size, rate), m, "the next step draws a new mask");
-          assert.notDeepEqual(a("05.dropout", size, rate), m, "another layer draws another mask");
           assert.notDeepEqual(
-            otherSeed("03.dropout", size, rate),
+            maskOf(trainingContext(seed, step + 1, rate), "03.dropout"),
+            m,
+            "the next step draws a new mask",
+          );
+          assert.notDeepEqual(maskOf(a, "05.dropout"), m, "another layer draws another mask");
+          assert.notDeepEqual(
+            maskOf(trainingContext(seed + 1, step, rate), "03.dropout"),
             m,
             "another run seed draws another mask",
           );
         },
       ),
       depth(10, 100),
+    );
+  },
+);
+
+backendTest(
+  "the dropout kernel equals x · mask bit for bit, at sizes around its SIMD blocks and group tails",
+  () => {
+    check(
+      fc.property(
+        fc.constantFrom(0.5, 0.25, 0.75, 0.125, 0.2, 0.3),
+        fc.oneof(
+          fc.integer({ min: 1, max: 100 }),
+          fc.integer({ min: 1000, max: 5000 }),
+          fc.constantFrom(1023, 1024, 1025, 2048, 4096 + 31, 4096 + 32, 4096 + 33),
+        ),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (rate, size, seed) => {
+          const stream = dropoutStream(seed, "01.dropout", size);
+          const mask = dropoutMask(stream, rate, size);
+          const xs = uniform(seed, size, -3, 3);
+          // Infinities and NaN are dropped to +0 as well (no 0 · ∞ = NaN leaking through).
+          xs[0] = Infinity;
+          if (size > 2) xs[2] = NaN;
+          tf.tidy(() => {
+            const out = values(dropout(tf.tensor1d(xs), stream, rate));
+            for (let i = 0; i < size; i++) {
+              const expected = mask[i] === 0 ? 0 : Math.fround(xs[i]! * mask[i]!);
+              assert.ok(
+                Object.is(out[i], expected),
+                `element ${i} of ${size} at rate ${rate}: ${out[i]} vs ${expected}`,
+              );
+            }
+          });
+        },
+      ),
+      depth(40, 400),
+    );
+  },
+);
+
+backendTest(
+  "the dropout gradient is the incoming gradient times the same mask, and matches finite differences",
+  () => {
+    check(
+      fc.property(
+        fc.constantFrom(0.5, 0.25, 0.2),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (rate, size, seed) => {
+          const stream = dropoutStream(seed, "02.dropout", 1);
+          const mask = dropoutMask(stream, rate, size);
+          const xs = uniform(seed, size, -1, 1, "x");
+          const ws = uniform(seed, size, -1, 1, "w");
+          tf.tidy(() => {
+            const w = tf.tensor1d(ws);
+            const f = (x: tf.Tensor) => tf.sum(tf.mul(dropout(x, stream, rate), w));
+            const grad = values(tf.grad(f)(tf.tensor1d(xs)));
+            for (let i = 0; i < size; i++) {
+              const expected = mask[i] === 0 ? 0 : Math.fround(ws[i]! * mask[i]!);
+              assert.ok(Object.is(grad[i], expected), `∂/∂x${i}: ${grad[i]} vs ${expected}`);
+            }
+            // Central differences on a few coordinates (f is linear in x: only rounding error).
+            const eps = 1e-2;
+            for (const i of [0, size >> 1, size - 1]) {
+              const plus = Float32Array.from(xs);
+              const minus = Float32Array.from(xs);
+              plus[i] = plus[i]! + eps;
+              minus[i] = minus[i]! - eps;
+              const fd = (values(f(tf.tensor1d(plus)))[0]! - values(f(tf.tensor1d(minus)))[0]!) /
+                (2 * eps);
+              const tol = 2e-3 * Math.max(1, Math.sqrt(size));
+              assert.ok(
+                Math.abs(fd - grad[i]!) <= tol,
+                `x${i}: finite difference ${fd} vs ${grad[i]}`,
+              );
+            }
+          });
+        },
+      ),
+      depth(15, 150),
     );
   },
 );

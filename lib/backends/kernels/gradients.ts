@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batch_norm.ts";
+import { DROPOUT, DROPOUT_GRAD } from "./dropout.ts";
 
 let registered = false;
 
@@ -28,6 +29,17 @@ export function registerKernelGradients(): void {
         attrs,
       ) as tf.Tensor[];
       return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+    },
+  });
+  tf.registerGradient({
+    kernelName: DROPOUT,
+    outputsToSave: [false, true],
+    gradFunc: (dys, saved, attrs) => {
+      const dy = (Array.isArray(dys) ? dys[0] : dys)!;
+      const [bits] = saved as tf.Tensor[];
+      return {
+        x: () => tf.engine().runKernel(DROPOUT_GRAD, { dy, bits: bits! }, attrs) as tf.Tensor,
+      };
     },
   });
 }

@@ -11,8 +11,8 @@ export const START_MARKER = "<!-- findings:start -->";
 /** Line that closes it. */
 export const END_MARKER = "<!-- findings:end -->";
 
-/** Line that declares which profile's findings the README shows: `<!-- findings:headline quick -->`. */
-export const HEADLINE_PATTERN = /<!-- findings:headline (smoke|quick|full) -->/g;
+/** Line (alone on its line) that declares which profile's findings the README shows: `<!-- findings:headline quick -->`. */
+export const HEADLINE_PATTERN = /^<!-- findings:headline (smoke|quick|full) -->$/gm;
 
 /**
  * The profile `text` declares as its headline. Throws `UsageError` when the

@@ -20,7 +20,10 @@ Deno.test("study --help prints the usage and exits 0", async () => {
 Deno.test("study refuses bad input with a one-line error, exit code 2, and writes nothing", async () => {
   const out = await tempDir();
   const cases: [string[], RegExp][] = [
-    [["--experiment", "nope"], /Unknown experiment "nope"; known: dropout_bn_rules, enhancements/],
+    [
+      ["--experiment", "nope"],
+      /Unknown experiment "nope"; known: [a-z0-9_, ]*lenet5, [a-z0-9_, ]*placement/,
+    ],
     [["--seeds", "two"], /--seeds must be a whole number from 1 to 1000, got "two"/],
     [["--seed-list", "1,x"], /--seed-list must be a whole number/],
     [["--profile", "huge"], /--profile must be one of smoke, quick, full, got "huge"/],

@@ -30,7 +30,6 @@ import { join } from "node:path";
 import { loadSpec, type ProfileName, resolveRun, specHash } from "../lib/spec.ts";
 import {
   GOLDEN_DIR,
-  goldenPath,
   RUN_METRICS,
   selectResults,
   SUMMARY_METRICS,
@@ -241,7 +240,6 @@ async function migrateGolden(root: string): Promise<void> {
           `environment, dataset, splits)`
         : `${written}: re-blessed; DIFFERENCES:\n  ${diffs.join("\n  ")}`,
     );
-    void goldenPath;
   }
 }
 

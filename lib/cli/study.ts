@@ -21,6 +21,7 @@ import {
   intOption,
   listOption,
   parseCommand,
+  RESULTS_ENV,
   resultsRoot,
   seedListOption,
   stringOption,
@@ -217,8 +218,12 @@ async function checkWritable(dir: string): Promise<void> {
     await Deno.writeTextFile(probe, "");
     await Deno.remove(probe);
   } catch (err) {
+    const hint = err instanceof Deno.errors.NotCapable
+      ? ` The tasks may write only to results/ and to the folder named by ${RESULTS_ENV}; to ` +
+        `use this one, run \`${RESULTS_ENV}=${dir} deno task study ...\` (an absolute path).`
+      : "";
     throw new UsageError(
-      `Cannot write to the output folder ${dir} (${(err as Error).message.split("\n")[0]}).`,
+      `Cannot write to the output folder ${dir} (${(err as Error).message.split("\n")[0]}).${hint}`,
     );
   } finally {
     if (created) await Deno.remove(created, { recursive: true }).catch(() => {});

@@ -11,7 +11,7 @@ export const START_MARKER = "<!-- findings:start -->";
 /** Line that closes it. */
 export const END_MARKER = "<!-- findings:end -->";
 
-/** Line that declares which profile's findings the README shows: `<!-- findings:headline quick -->`. */
+/** Line (alone on its line) that declares which profile's findings the README shows: `<!-- findings:headline quick -->`. */
 export const HEADLINE_PATTERN = /^<!-- findings:headline (smoke|quick|full) -->$/gm;
 
 /**

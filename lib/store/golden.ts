@@ -1,18 +1,21 @@
 /**
  * Golden files: hashed, human-readable summaries of committed studies, in
- * `golden/<experiment>.<profile>.json`. A golden file holds, for a study's
- * seeds, each variant's n / mean / sd / min / max of test accuracy, best epoch
- * and generalisation gap, every run's main metrics (6 significant digits)
- * and row hash,
- * the split hashes, the dataset digests and the environment fingerprint, plus
+ * `golden/<experiment>.<profile>.json` (format v2). A golden file holds, for
+ * the runs a `--bless` selected (one environment), each variant's n / mean /
+ * sd / min / max of test accuracy, best epoch and generalisation gap over the
+ * runs that did not diverge and the number that diverged; every run's status,
+ * main metrics (6 significant digits; null when not finite), configuration
+ * hash and row hash; the split hashes, the dataset digests and the
+ * environment fingerprint; plus
  *
- * - `runsSha256`: SHA-256 of the study's runs.csv in canonical form (rows
- *   sorted by variant and seed, every column except timings, full precision);
+ * - `runsSha256`: SHA-256 of the runs' canonical CSV (rows sorted by variant
+ *   and seed, every column except timings, full precision);
  * - `summarySha256`: SHA-256 of the canonical JSON of everything else in the
  *   file (sorted keys, numbers at 6 significant digits, no whitespace).
  *
  * Only `deno task study --bless` writes golden files. This module never
- * imports TF.js.
+ * imports TF.js; its one import above the store is the descriptive
+ * `lib/stats/describe.ts` (n, mean, sd, min, max).
  *
  * @module
  */

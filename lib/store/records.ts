@@ -21,8 +21,10 @@ import { canonicalJson, type Json, sha256Hex } from "../hash.ts";
 import { PROTOCOL } from "../version.ts";
 import {
   EPOCH_COLUMNS,
+  EPOCH_METRIC_COLUMNS,
   type EpochRow,
   EpochRowSchema,
+  isFiniteCell,
   RUN_COLUMNS,
   type RunIdentity,
   runKey,
@@ -303,8 +305,26 @@ export async function readRows(
     }
   }
   const count = new Map<string, number>();
-  const done = new Set(runs.map(({ row }) => runKey(row)));
+  const done = new Map(runs.map(({ row }) => [runKey(row), row]));
   const kept = epochs.filter(({ row }) => done.has(runKey(row)));
+  for (const { row, line } of kept) {
+    const run = done.get(runKey(row))!;
+    const from = run.status === "diverged" ? Number(run.diverged_epoch) : Infinity;
+    for (const column of EPOCH_METRIC_COLUMNS) {
+      if (!isFiniteCell(row[column]) && Number(row.epoch) < from) {
+        throw new ResultsError(
+          `${paths.epochs} line ${line}, column ${
+            EPOCH_COLUMNS.indexOf(column) + 1
+          } (${column}): ` +
+            `"${row[column]}" is not finite, but ${row.variant} seed ${row.seed} ` +
+            (run.status === "diverged"
+              ? `diverged only at epoch ${run.diverged_epoch}`
+              : `did not diverge`) +
+            `. Delete both CSVs and rerun the study to regenerate them from the per-run records.`,
+        );
+      }
+    }
+  }
   for (const { row } of kept) count.set(runKey(row), (count.get(runKey(row)) ?? 0) + 1);
   for (const { row, line } of runs) {
     const n = count.get(runKey(row)) ?? 0;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { type BackendChoice, type BackendInfo, plannedBackend } from "../backends/select.ts";
 import type { LoadOptions } from "../data/load.ts";
 import { BackendError } from "../errors.ts";
-import { type FolderLock, lockFolder } from "../fs.ts";
+import { type FolderLock, lockFolder, refuseSymlinks } from "../fs.ts";
 import { type ProfileName, resolveRun, type Spec } from "../spec.ts";
 import { selectResults, writeGolden } from "../store/golden.ts";
 import { describeEnvironment, runEnvironment, type StudyMeta, writeMeta } from "../store/meta.ts";
@@ -105,6 +105,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
           const modelDir = options.saveModels
             ? join(dir, "models", `${variant.name}-seed${seed}`)
             : undefined;
+          if (modelDir) await refuseSymlinks(options.out, join(modelDir, "model.json"));
           items.push({ id: nextId++, task, dataset: ref, ...(modelDir ? { modelDir } : {}) });
         }
       }

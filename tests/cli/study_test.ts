@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { cpus } from "node:os";
+import { cpus, hostname } from "node:os";
 import { join } from "node:path";
-import { readRows as readResults } from "../../lib/store/records.ts";
+import { configHash, readRows as readResults } from "../../lib/store/records.ts";
 import { runMain, start, studyPermissions } from "./_run.ts";
 
 const SMOKE = ["study", "--profile", "smoke", "--synthetic", "--backend", "wasm"];
@@ -20,7 +20,10 @@ Deno.test("study --help prints the usage and exits 0", async () => {
 Deno.test("study refuses bad input with a one-line error, exit code 2, and writes nothing", async () => {
   const out = await tempDir();
   const cases: [string[], RegExp][] = [
-    [["--experiment", "nope"], /Unknown experiment "nope"; known: dropout_bn_rules, enhancements/],
+    [
+      ["--experiment", "nope"],
+      /Unknown experiment "nope"; known: [a-z0-9_, ]*lenet5, [a-z0-9_, ]*placement/,
+    ],
     [["--seeds", "two"], /--seeds must be a whole number from 1 to 1000, got "two"/],
     [["--seed-list", "1,x"], /--seed-list must be a whole number/],
     [["--profile", "huge"], /--profile must be one of smoke, quick, full, got "huge"/],
@@ -107,7 +110,7 @@ Deno.test("study with an empty data folder names the missing files and the two w
   assert.equal(r.stderr.trim().split("\n").length, 1);
 });
 
-Deno.test("study records the CPU model in meta.json, and a rerun skips completed runs and changes nothing", async () => {
+Deno.test("study records provenance (CPU model, host, UTC time, no data paths) and each run's resolved configuration, and a rerun skips completed runs and changes nothing", async () => {
   const out = await tempDir();
   const args = [...SMOKE, "-e", "lenet5", "--seed-list", "3", "--workers", "1", "--out", out];
   const first = await runMain(args, studyPermissions(out));
@@ -124,6 +127,20 @@ Deno.test("study records the CPU model in meta.json, and a rerun skips completed
     cpus()[0]?.model.trim(),
     "the task's permissions must let it read the CPU model",
   );
+  assert.equal(meta.host, hostname(), "the task's permissions must let it read the host name");
+  assert.match(meta.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.match(meta.commit, /^([0-9a-f]{7,40}(-dirty)?|unknown)$/);
+  assert.equal(JSON.stringify(meta.dataset).includes("/"), false, "no dataset paths in meta.json");
+  const record = JSON.parse(
+    await Deno.readTextFile(join(dir, "records", "bn.seed3.wasm.t1.json")),
+  );
+  assert.deepEqual(
+    [record.config.variant, record.config.seed, record.config.backend, record.config.threads],
+    ["bn", 3, "wasm", 1],
+  );
+  assert.ok(record.config.layers.some((l: { type: string }) => l.type === "batchnorm"));
+  assert.equal(record.configHash, configHash(record.config));
+  assert.equal(record.environment.host, hostname());
   const second = await runMain(args, studyPermissions(out));
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /0 runs to train \(5 already stored\)/);

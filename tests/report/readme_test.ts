@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../../lib/errors.ts";
-import { END_MARKER, spliceFindings, START_MARKER } from "../../lib/report/readme.ts";
+import {
+  END_MARKER,
+  headlineProfile,
+  spliceFindings,
+  START_MARKER,
+} from "../../lib/report/readme.ts";
 import { throwsWith } from "../_assert.ts";
 
 const README =
@@ -36,4 +41,11 @@ Deno.test("markers in the wrong order or repeated are refused", () => {
     UsageError,
     "more than once",
   );
+});
+
+Deno.test("headlineProfile() reads the one declaration line and ignores mentions in prose", () => {
+  const text =
+    "Say `<!-- findings:headline full -->` in prose.\n<!-- findings:headline quick -->\n";
+  assert.equal(headlineProfile(text, "README.md"), "quick");
+  throwsWith(() => headlineProfile("no declaration\n", "README.md"), UsageError, "it has 0");
 });

@@ -161,3 +161,19 @@ Deno.test("the lock refuses a symbolic link and never truncates its target", asy
   await rejectsWith(() => lockFolder(dir, "test", root), ResultsError, "is a symbolic link");
   assert.equal(await Deno.readTextFile(victim), "precious\n");
 });
+
+Deno.test("readRows() refuses a non-finite epoch metric in a run that did not diverge, naming line and column", async () => {
+  const root = await Deno.makeTempDir();
+  const dir = join(root, "placement", "smoke");
+  await writeRecord(dir, record("baseline", 1), root);
+  await regenerateCsv(dir, ORDER, root);
+  const path = join(dir, "epochs.csv");
+  const lines = (await Deno.readTextFile(path)).split("\n");
+  lines[2] = lines[2]!.replace(",0.5,1,0.5,1,", ",0.5,1,0.5,NaN,");
+  await Deno.writeTextFile(path, lines.join("\n"));
+  await rejectsWith(
+    () => readRows(dir),
+    ResultsError,
+    'epochs.csv line 3, column 12 (val_loss): "NaN" is not finite, but baseline seed 1 did not diverge',
+  );
+});

@@ -117,21 +117,79 @@ export interface FolderLock {
 }
 
 /**
- * Take an exclusive lock on `folder` (creating it), or throw `ResultsError`
- * naming the process that holds it. The lock is an OS file lock on
- * `folder/.lock`, so a killed process never leaves a stale lock behind.
- * With `root`, no path component from below `root` to the lock file may be a
- * symbolic link; the lock file is opened without truncating it and checked to
- * be the regular file `lstat` saw, and only emptied once it is held.
+ * Take a lock on `folder` (creating it), or throw `ResultsError` naming the
+ * process that holds it. The lock is an OS file lock on `folder/.lock`, so a
+ * killed process never leaves a stale lock behind; the file records the
+ * holder's PID and start time, and `previous` reports what a holder that died
+ * without releasing it had written (for a note). An exclusive lock (the
+ * default, one study per folder) excludes every other holder; `shared` locks
+ * (the processes of one sharded or Slurm study, which each claim their own runs
+ * with {@linkcode tryLockFile}) exclude only exclusive ones. With `root`, no
+ * path component from below `root` to the lock file may be a symbolic link;
+ * the lock file is opened without truncating it and checked to be the regular
+ * file `lstat` saw, and only rewritten once it is held exclusively.
  */
 export async function lockFolder(
   folder: string,
   purpose: string,
   root?: string,
-): Promise<FolderLock> {
+  options: { shared?: boolean } = {},
+): Promise<FolderLock & { previous?: string }> {
   const path = join(folder, ".lock");
+  const file = await openLockFile(path, root);
+  if (!(await file.tryLock(!options.shared))) {
+    const holder = (await Deno.readTextFile(path).catch(() => "")).trim() ||
+      "another bnlab process";
+    file.close();
+    throw new ResultsError(
+      `The results folder ${folder} is in use by ${holder}. Two studies must not write the ` +
+        `same folder at once (the processes of one sharded or Slurm study share it); wait for ` +
+        `it to finish, or choose another folder with --out.`,
+    );
+  }
+  let previous: string | undefined;
+  if (!options.shared) {
+    previous = (await Deno.readTextFile(path).catch(() => "")).trim() || undefined;
+    const note = new TextEncoder().encode(
+      `${purpose} (pid ${Deno.pid}, started ${new Date().toISOString()})\n`,
+    );
+    await file.truncate(0);
+    await file.write(note);
+  }
+  return {
+    path,
+    ...(previous ? { previous } : {}),
+    async release() {
+      if (!options.shared) await file.truncate(0).catch(() => {});
+      await file.unlock().catch(() => {});
+      file.close();
+    },
+  };
+}
+
+/**
+ * Try to take an exclusive lock on the file `path` (created if needed, never
+ * truncated); `undefined` when another process holds it. Used to claim one run
+ * among processes that share a results folder.
+ */
+export async function tryLockFile(path: string, root?: string): Promise<FolderLock | undefined> {
+  const file = await openLockFile(path, root);
+  if (!(await file.tryLock(true))) {
+    file.close();
+    return undefined;
+  }
+  return {
+    path,
+    async release() {
+      await file.unlock().catch(() => {});
+      file.close();
+    },
+  };
+}
+
+async function openLockFile(path: string, root: string | undefined): Promise<Deno.FsFile> {
   if (root !== undefined) await refuseSymlinks(root, path);
-  await Deno.mkdir(folder, { recursive: true });
+  await Deno.mkdir(dirname(path), { recursive: true });
   const file = await Deno.open(path, { read: true, write: true, create: true });
   const opened = await file.stat();
   const seen = await Deno.lstat(path);
@@ -142,23 +200,5 @@ export async function lockFolder(
         `as its lock. Remove it and rerun.`,
     );
   }
-  if (!(await file.tryLock(true))) {
-    const holder = (await Deno.readTextFile(path).catch(() => "")).trim() || "another process";
-    file.close();
-    throw new ResultsError(
-      `The results folder ${folder} is in use by ${holder}. Two processes must not write the ` +
-        `same folder; wait for it to finish, or choose another folder with --out.`,
-    );
-  }
-  const note = new TextEncoder().encode(`${purpose} (pid ${Deno.pid})\n`);
-  await file.truncate(0);
-  await file.write(note);
-  return {
-    path,
-    async release() {
-      await file.truncate(0).catch(() => {});
-      await file.unlock().catch(() => {});
-      file.close();
-    },
-  };
+  return file;
 }

@@ -58,6 +58,21 @@ Options:
                           each look is recorded in <out>/<experiment>/<profile>/looks.json
       --max-seeds N       cap on seeds per variant for --until-resolved
       --round-seeds K     seeds added per round (default: 5)
+      --shard i/N         train only the runs at positions i, i+N, i+2N, … of the study's
+                          canonical order (experiment, variant, seed); any number of
+                          shards may share one results folder (a CI matrix, an indexed job)
+
+Slurm (--launcher slurm: one array task per missing run, each a --shard of this study):
+      --launcher L        local | slurm (default: local)
+      --partition P       sbatch --partition
+      --time T            time limit per array task (sbatch --time, e.g. 2:00:00)
+      --cpus-per-task C   CPUs per task, also each run's --threads (default: --threads)
+      --mem M             memory per task (sbatch --mem, e.g. 2G)
+      --array-limit K     at most K array tasks at once
+      --sbatch LINE       extra #SBATCH option, repeatable (e.g. --sbatch=--account=proj)
+      --requeue           let Slurm requeue tasks after preemption or node failure
+      --dry-run           print the sbatch script and submit nothing
+      --wait              follow the array until it finishes, then summarise
   -h, --help              show this help
 
 Experiments: see experiments/*.json.`;
@@ -80,6 +95,18 @@ const OPTIONS = {
   "until-resolved": { type: "boolean" },
   "max-seeds": { type: "string" },
   "round-seeds": { type: "string" },
+  shard: { type: "string" },
+  launcher: { type: "string" },
+  partition: { type: "string" },
+  time: { type: "string" },
+  "cpus-per-task": { type: "string" },
+  mem: { type: "string" },
+  "array-limit": { type: "string" },
+  sbatch: { type: "string", multiple: true },
+  requeue: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  wait: { type: "boolean" },
+  poll: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -93,6 +120,33 @@ export async function run(argv: string[]): Promise<number> {
   const evaluatePath = stringOption(values.evaluate);
   if (evaluatePath !== undefined) return await evaluateSaved(evaluatePath, values);
   const options = await parseStudyOptions(values);
+  const launcher = choiceOption("launcher", values.launcher, ["local", "slurm"] as const, "local");
+  const slurmOnly = [
+    "partition",
+    "time",
+    "cpus-per-task",
+    "mem",
+    "array-limit",
+    "sbatch",
+    "requeue",
+    "dry-run",
+    "wait",
+    "poll",
+  ].filter((name) => values[name] !== undefined);
+  if (launcher === "slurm") {
+    if (options.shard || values["until-resolved"] === true) {
+      throw new UsageError(
+        "--launcher slurm makes its own shards; leave out --shard and --until-resolved.",
+      );
+    }
+    const { launchSlurm, parseLaunchOptions } = await import("./launch.ts");
+    return await launchSlurm(options, parseLaunchOptions(values, options.threads));
+  }
+  if (slurmOnly.length > 0) {
+    throw new UsageError(
+      `--${slurmOnly[0]} only applies with --launcher slurm; add it, or leave the option out.`,
+    );
+  }
   if (values["until-resolved"] === true) {
     const plan = roundsPlan(values, options.seeds);
     const { runUntilResolved } = await import("./rounds.ts");
@@ -179,7 +233,22 @@ export async function parseStudyOptions(values: Record<string, unknown>): Promis
     synthetic: values.synthetic === true,
     saveModels: values["save-models"] === true,
     bless: values.bless === true,
+    ...(values.shard !== undefined ? { shard: shardOption(values.shard) } : {}),
   };
+}
+
+/** `--shard i/N` with 0 ≤ i < N. Throws `UsageError` otherwise. */
+export function shardOption(value: unknown): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(String(value).trim());
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || !Number.isSafeInteger(count) || count < 1 || index >= count) {
+    throw new UsageError(
+      `--shard must be i/N with N ≥ 1 and 0 ≤ i < N (for example --shard 0/4 … --shard 3/4), ` +
+        `got "${String(value)}".`,
+    );
+  }
+  return { index, count };
 }
 
 /**
@@ -206,10 +275,15 @@ function checkArchitectures(experiments: Spec[], variants: string[], profile: Pr
  * first run). Throws `UsageError` naming the folder.
  */
 async function checkWritable(dir: string): Promise<void> {
+  // The topmost folder of `dir` that does not exist yet: only a folder known
+  // to be missing (NotFound) counts; one that cannot be looked at is left alone.
   let created: string | undefined;
-  for (let d = resolve(dir);; d = dirname(d)) {
-    const exists = await Deno.lstat(d).then(() => true, () => false);
-    if (exists || dirname(d) === d) break;
+  for (let d = resolve(dir); dirname(d) !== d; d = dirname(d)) {
+    const missing = await Deno.lstat(d).then(
+      () => false,
+      (err) => err instanceof Deno.errors.NotFound,
+    );
+    if (!missing) break;
     created = d;
   }
   try {

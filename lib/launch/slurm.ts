@@ -1,9 +1,10 @@
 /**
  * Hand a study's missing runs to Slurm as a job array. bnlab does not schedule
- * anything itself here: it writes a plain sbatch script and a task list next to
- * the results, one array task per run, and each task is an ordinary
- * `deno task study` process that trains exactly one (experiment, variant,
- * seed) into the shared results folder through the results store. Nothing
+ * anything itself here: it writes a plain sbatch script next to the results,
+ * one array task per missing run, and each task is an ordinary
+ * `deno task study ... --shard i/N` process that trains exactly one
+ * (experiment, variant, seed) into the shared results folder through the
+ * results store. Nothing
  * coordinates the tasks but the store's atomic per-run records, so a task
  * killed by a time limit, preemption or node failure loses only its own run,
  * and submitting the same command again submits only what is still missing.
@@ -12,13 +13,6 @@
  */
 import { join, resolve } from "node:path";
 import { LauncherError, UsageError } from "../errors.ts";
-
-/** One run of a study, in canonical order (experiment, variant order, seed). */
-export interface PlannedRun {
-  experiment: string;
-  variant: string;
-  seed: number;
-}
 
 /** What the cluster needs to know about the array (`#SBATCH` lines). */
 export interface SlurmSettings {
@@ -38,76 +32,60 @@ export interface SlurmSettings {
   extra: string[];
 }
 
-/** The study settings every array task repeats. */
-export interface TaskCommand {
+/** The array: which runs of the study's canonical order to train, and how. */
+export interface ArrayJob {
+  /** Canonical positions of the runs still missing (the array indices). */
+  indices: number[];
+  /** Number of runs the study selects in all (the `N` of `--shard i/N`). */
+  count: number;
   /** The project root: tasks `cd` there so `deno task` finds deno.json. */
   root: string;
-  profile: string;
-  backend: string;
   /** Results root, absolute (tasks may start in another directory). */
   out: string;
-  dataDir?: string | undefined;
-}
-
-/** The files of one submission. */
-export interface Submission {
-  /** Folder holding the script, the task list and the task logs. */
-  dir: string;
-  script: string;
-  tasks: string;
+  /** `deno task study` arguments that select the study (without `--shard`). */
+  studyArgs: string[];
   jobName: string;
+  /** Folder of this submission's script and task logs. */
+  dir: string;
 }
 
-/** Values that would break a `#SBATCH` line or the script's quoting. */
-const UNSAFE = /[\n\r"'`$\\]/;
+/** Values that would break a `#SBATCH` line. */
+const UNSAFE = /[\s"'`$\\]/;
 
 /**
- * The sbatch script and task list for `runs`. The task list has one line per
- * run, `experiment variant seed`; array task i trains line i + 1. Throws
- * `UsageError` for settings that cannot be written safely into the script.
+ * The sbatch script of `job`: array task i trains run i of the study's
+ * canonical order, as `deno task study <the study's selection> --shard i/N`,
+ * so the array indices are exactly the missing runs and a resubmission lists
+ * only what is still missing. Throws `UsageError` for settings that cannot be
+ * written safely into `#SBATCH` lines.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { sbatchScript } from "./slurm.ts";
- * const { script, tasks } = sbatchScript(
- *   [{ experiment: "lenet5", variant: "bn", seed: 1 }],
- *   { cpusPerTask: 2, requeue: false, extra: [] },
- *   { root: "/repo", profile: "smoke", backend: "native", out: "/scratch/results" },
- *   { dir: "/scratch/results/.slurm/x", jobName: "bnlab-smoke" },
- * );
- * assert.match(script, /#SBATCH --array=0-0/);
- * assert.equal(tasks, "lenet5 bn 1\n");
+ * const script = sbatchScript({
+ *   indices: [0, 1, 2, 5], count: 6, root: "/repo", out: "/scratch/results",
+ *   studyArgs: ["-e", "lenet5", "--profile", "smoke"], jobName: "bnlab-smoke",
+ *   dir: "/scratch/results/.slurm/x",
+ * }, { cpusPerTask: 2, requeue: false, extra: [] });
+ * assert.match(script, /#SBATCH --array=0-2,5\n/);
  * ```
  */
-export function sbatchScript(
-  runs: PlannedRun[],
-  settings: SlurmSettings,
-  command: TaskCommand,
-  where: { dir: string; jobName: string },
-): { script: string; tasks: string } {
-  if (runs.length === 0) throw new UsageError("There are no runs to submit.");
+export function sbatchScript(job: ArrayJob, settings: SlurmSettings): string {
+  if (job.indices.length === 0) throw new UsageError("There are no runs to submit.");
   for (
     const [name, value] of [
       ["--partition", settings.partition],
       ["--time", settings.time],
       ["--mem", settings.mem],
-      ["--out", command.out],
-      ["--data-dir", command.dataDir],
-      ["the project folder", command.root],
+      ["the results folder", job.out],
+      ["the project folder", job.root],
     ] as const
   ) {
-    if (value !== undefined && (UNSAFE.test(value) || /\s/.test(value))) {
+    if (value !== undefined && UNSAFE.test(value)) {
       throw new UsageError(
-        `${name} "${value}" contains spaces, quotes, "$", "\\" or a line break, which cannot be ` +
-          `written safely into the sbatch script; choose another value.`,
-      );
-    }
-  }
-  for (const run of runs) {
-    if (/\s/.test(run.experiment) || /\s/.test(run.variant)) {
-      throw new UsageError(
-        `Names with spaces cannot go into a task list: ${run.experiment}/${run.variant}.`,
+        `${name} "${value}" contains spaces, quotes, "$" or "\\", which cannot be written ` +
+          `safely into the sbatch script; choose another value.`,
       );
     }
   }
@@ -121,50 +99,50 @@ export function sbatchScript(
     }
     return `#SBATCH ${body}`;
   });
-  const array = `0-${runs.length - 1}` +
+  const array = arraySpec(job.indices) +
     (settings.arrayLimit !== undefined ? `%${settings.arrayLimit}` : "");
-  const tasksPath = join(where.dir, "tasks.txt");
-  const studyArgs = [
-    "--profile",
-    command.profile,
-    "--backend",
-    command.backend,
-    "--threads",
-    String(settings.cpusPerTask),
-    "--workers",
-    "1",
-    "--out",
-    command.out,
-    ...(command.dataDir ? ["--data-dir", command.dataDir] : []),
-  ];
   const lines = [
     "#!/usr/bin/env bash",
-    `# bnlab study as a Slurm job array: ${runs.length} run(s), one per array task.`,
-    `# Written by \`deno task study --launcher slurm\`; task i trains line i+1 of`,
-    `# ${tasksPath} into ${command.out}.`,
-    `# Resubmitting the same study command submits only the runs still missing.`,
-    `#SBATCH --job-name=${where.jobName}`,
+    `# bnlab study as a Slurm job array: ${job.indices.length} of its ${job.count} runs, one per`,
+    `# array task. Written by \`deno task study --launcher slurm\`; array task i trains run i of`,
+    `# the study's canonical order (experiment, variant, seed) with --shard i/${job.count}.`,
+    `# Submitting the same study command again submits only the runs still missing.`,
+    `#SBATCH --job-name=${job.jobName}`,
     `#SBATCH --array=${array}`,
     `#SBATCH --ntasks=1`,
     `#SBATCH --cpus-per-task=${settings.cpusPerTask}`,
     ...(settings.mem ? [`#SBATCH --mem=${settings.mem}`] : []),
     ...(settings.time ? [`#SBATCH --time=${settings.time}`] : []),
     ...(settings.partition ? [`#SBATCH --partition=${settings.partition}`] : []),
-    `#SBATCH --output=${join(where.dir, "logs", "%A_%a.out")}`,
+    `#SBATCH --output=${join(job.dir, "logs", "%A_%a.out")}`,
     settings.requeue ? "#SBATCH --requeue" : "#SBATCH --no-requeue",
     ...extra,
     "set -euo pipefail",
-    `cd ${command.root}`,
-    `line="$(sed -n "$((SLURM_ARRAY_TASK_ID + 1))p" ${tasksPath})"`,
-    `read -r experiment variant seed <<<"$line"`,
-    `echo "bnlab: array task $SLURM_ARRAY_TASK_ID: $experiment/$variant seed $seed on $(hostname)"`,
-    `exec "\${BNLAB_DENO:-deno}" task study -e "$experiment" --variant "$variant" --seed-list "$seed" ${
-      studyArgs.join(" ")
-    }`,
+    `cd ${job.root}`,
+    `export BNLAB_RESULTS=${job.out}`,
+    `exec "\${BNLAB_DENO:-deno}" task study ${job.studyArgs.map(shellQuote).join(" ")} \\`,
+    `  --shard "$SLURM_ARRAY_TASK_ID/${job.count}"`,
     "",
   ];
-  const tasks = runs.map((r) => `${r.experiment} ${r.variant} ${r.seed}\n`).join("");
-  return { script: lines.join("\n"), tasks };
+  return lines.join("\n");
+}
+
+/** `0-2,5,7-9` for [0, 1, 2, 5, 7, 8, 9] (sorted, distinct indices). */
+export function arraySpec(indices: number[]): string {
+  const sorted = [...new Set(indices)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
+/** `value` as one word for bash (single-quoted unless plainly safe). */
+export function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:=,+-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Output of a Slurm client command; throws `LauncherError` when it is missing or fails. */
@@ -173,6 +151,13 @@ export async function slurmCommand(name: string, args: string[]): Promise<string
   try {
     output = await new Deno.Command(name, { args, stdout: "piped", stderr: "piped" }).output();
   } catch (err) {
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new LauncherError(
+        `${name} is not at /usr/bin/${name}, the one place the task may run it from (least ` +
+          `privilege; Debian's and Ubuntu's slurm-client put it there). Add your cluster's path ` +
+          `to the --allow-run list of the study and status tasks in deno.json.`,
+      );
+    }
     if (err instanceof Deno.errors.NotFound) {
       throw new LauncherError(
         `${name} was not found: the Slurm client commands must be on PATH where the study is ` +

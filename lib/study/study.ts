@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { type BackendChoice, type BackendInfo, plannedBackend } from "../backends/select.ts";
 import type { LoadOptions } from "../data/load.ts";
 import { BackendError } from "../errors.ts";
-import { type FolderLock, lockFolder, refuseSymlinks } from "../fs.ts";
+import { exists, type FolderLock, lockFolder, refuseSymlinks, tryLockFile } from "../fs.ts";
 import { type ProfileName, resolveRun, type Spec } from "../spec.ts";
 import { selectResults, writeGolden } from "../store/golden.ts";
 import { describeEnvironment, runEnvironment, type StudyMeta, writeMeta } from "../store/meta.ts";
@@ -23,7 +23,7 @@ import {
   regenerateCsv,
   writeRecord,
 } from "../store/records.ts";
-import { runKey, type RunRow } from "../store/schema.ts";
+import { describeKey, runKey, type RunRow } from "../store/schema.ts";
 import { type DatasetRef, resolveDataset } from "./datasets.ts";
 import type { WorkItem } from "./messages.ts";
 import { runPool } from "./pool.ts";
@@ -52,6 +52,57 @@ export interface StudyOptions {
   datasets?: Record<string, string>;
   /** Print progress to stderr (default true). */
   quiet?: boolean;
+  /**
+   * Train only shard `index` of `count` (`--shard i/N`): the runs whose
+   * position in the study's canonical order (experiment, variant, seed) is
+   * `index` modulo `count`. Shards share each results folder and claim their
+   * runs one by one, so any number of them can run at once.
+   */
+  shard?: { index: number; count: number };
+}
+
+/** A run of a study in canonical order (experiment as given, spec variant order, seed). */
+export interface PlannedRun {
+  /** Position in the canonical order, from 0 (what `--shard` partitions). */
+  index: number;
+  experiment: string;
+  variant: string;
+  seed: number;
+  /** Whether a record with the current configuration is stored. */
+  stored: boolean;
+}
+
+/**
+ * Every run `options` selects, in canonical order, and whether each is stored
+ * already (its record's configuration hash equals the current one). Reads the
+ * results folders; writes nothing. The Slurm launcher and `--shard` both use
+ * this order.
+ */
+export async function planRuns(options: StudyOptions): Promise<PlannedRun[]> {
+  const planned = plannedBackend(options.backend, options.threads);
+  const env = { backend: planned.name, threads: planned.threads };
+  const runs: PlannedRun[] = [];
+  for (const spec of options.experiments) {
+    const dir = join(options.out, spec.name, options.profile);
+    const records = await exists(dir)
+      ? new Map((await readRecords(dir)).map((r) => [runKey(r.run), r]))
+      : new Map();
+    for (const variant of spec.variants) {
+      if (options.variants.length > 0 && !options.variants.includes(variant.name)) continue;
+      for (const seed of options.seeds) {
+        const task = { config: resolveRun(spec, variant.name, options.profile), seed };
+        const record = records.get(runKey({ variant: variant.name, seed, ...env }));
+        runs.push({
+          index: runs.length,
+          experiment: spec.name,
+          variant: variant.name,
+          seed,
+          stored: record?.configHash === configHash(storedConfig(task, env)),
+        });
+      }
+    }
+  }
+  return runs;
 }
 
 /** One experiment's share of a study. */
@@ -76,6 +127,10 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
   const planned = plannedBackend(options.backend, options.threads);
   const env = { backend: planned.name, threads: planned.threads };
   let nextId = 0;
+  let position = 0; // canonical position of the next experiment's first run
+  const log = (line: string) => {
+    if (!options.quiet) Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
+  };
   try {
     for (const spec of options.experiments) {
       const { ref, dataset } = await resolveDataset(spec, {
@@ -84,23 +139,56 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         ...(options.datasets?.[spec.name] ? { force: options.datasets[spec.name] } : {}),
       });
       const dir = join(options.out, spec.name, options.profile);
-      locks.push(
-        await lockFolder(dir, `bnlab study of ${spec.name}/${options.profile}`, options.out),
+      const folderLock = await lockFolder(
+        dir,
+        `bnlab study of ${spec.name}/${options.profile}`,
+        options.out,
+        { shared: options.shard !== undefined },
       );
+      locks.push(folderLock);
+      if (folderLock.previous) {
+        log(
+          `study: note: took over the lock of ${folderLock.previous}, which is no longer running`,
+        );
+      }
       const records = new Map((await readRecords(dir)).map((r) => [runKey(r.run), r]));
       const items: WorkItem[] = [];
       let stored = 0;
       let replaced = 0;
-      for (const seed of options.seeds) {
-        for (const variant of spec.variants) {
-          if (options.variants.length > 0 && !options.variants.includes(variant.name)) continue;
+      const chosen = spec.variants.filter((v) =>
+        options.variants.length === 0 || options.variants.includes(v.name)
+      );
+      for (const [si, seed] of options.seeds.entries()) {
+        for (const [vi, variant] of chosen.entries()) {
+          const index = position + vi * options.seeds.length + si;
+          if (options.shard && index % options.shard.count !== options.shard.index) continue;
           const config = resolveRun(spec, variant.name, options.profile);
           const task = { config, seed };
-          const record = records.get(runKey({ variant: variant.name, seed, ...env }));
-          if (record?.configHash === configHash(storedConfig(task, env))) {
+          const key = { variant: variant.name, seed, ...env };
+          const current = configHash(storedConfig(task, env));
+          if (records.get(runKey(key))?.configHash === current) {
             stored++;
             continue;
           }
+          if (options.shard) {
+            // Claim the run; another process of the same study may hold it.
+            const claim = await tryLockFile(
+              join(dir, ".claims", `${runKey(key).replaceAll("#", ".")}.lock`),
+              options.out,
+            );
+            if (!claim) {
+              log(`study: ${spec.name}/${describeKey(key)} is being trained by another process`);
+              continue;
+            }
+            locks.push(claim);
+            // It may have been stored between reading the records and the claim.
+            const now = (await readRecords(dir)).find((r) => runKey(r.run) === runKey(key));
+            if (now?.configHash === current) {
+              stored++;
+              continue;
+            }
+          }
+          const record = records.get(runKey(key));
           if (record) replaced++;
           const modelDir = options.saveModels
             ? join(dir, "models", `${variant.name}-seed${seed}`)
@@ -110,18 +198,17 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         }
       }
       plans.push({ spec, dir, ref, dataset, items, stored, replaced, hasRuns: records.size > 0 });
+      position += chosen.length * options.seeds.length;
     }
     const items = plans.flatMap((p) => p.items);
     const skipped = plans.reduce((n, p) => n + p.stored, 0);
     const replaced = plans.reduce((n, p) => n + p.replaced, 0);
-    const log = (line: string) => {
-      if (!options.quiet) Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
-    };
     log(
       `study: ${items.length} runs to train` + (skipped ? ` (${skipped} already stored)` : "") +
         (replaced ? ` (${replaced} stored with an older configuration, retrained)` : "") +
         ` · profile ${options.profile} · ${env.backend}, ${env.threads} thread(s) · ` +
-        `${options.workers} worker(s)`,
+        `${options.workers} worker(s)` +
+        (options.shard ? ` · shard ${options.shard.index}/${options.shard.count}` : ""),
     );
     const progress = new Progress(items, options.workers, { enabled: !options.quiet });
     const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));

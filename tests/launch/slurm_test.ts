@@ -1,40 +1,37 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../../lib/errors.ts";
-import { type PlannedRun, sbatchScript, submissionDir } from "../../lib/launch/slurm.ts";
+import {
+  type ArrayJob,
+  arraySpec,
+  sbatchScript,
+  shellQuote,
+  submissionDir,
+} from "../../lib/launch/slurm.ts";
 
-const runs: PlannedRun[] = [
-  { experiment: "placement", variant: "baseline", seed: 1 },
-  { experiment: "placement", variant: "post_bn", seed: 1 },
-  { experiment: "lenet5", variant: "bn", seed: 3 },
-];
-const command = {
+const job: ArrayJob = {
+  indices: [0, 1, 2, 4, 7, 8],
+  count: 10,
   root: "/repo",
-  profile: "full",
-  backend: "native",
   out: "/scratch/results",
+  studyArgs: ["-e", "placement", "--seed-list", "1,2", "--profile", "full", "--backend", "native"],
+  jobName: "bnlab-full",
+  dir: "/scratch/results/.slurm/bnlab-full-x",
 };
-const where = { dir: "/scratch/results/.slurm/bnlab-full-x", jobName: "bnlab-full" };
 
-Deno.test("the sbatch script has one array task per run and passes the task's settings on", () => {
-  const { script, tasks } = sbatchScript(
-    runs,
-    {
-      cpusPerTask: 2,
-      mem: "2G",
-      time: "4:00:00",
-      partition: "cpu",
-      arrayLimit: 8,
-      requeue: true,
-      extra: ["--account=proj", "#SBATCH --qos=short"],
-    },
-    command,
-    where,
-  );
-  assert.equal(tasks, "placement baseline 1\nplacement post_bn 1\nlenet5 bn 3\n");
+Deno.test("the sbatch script has one array task per missing run and passes the study's selection on", () => {
+  const script = sbatchScript(job, {
+    cpusPerTask: 2,
+    mem: "2G",
+    time: "4:00:00",
+    partition: "cpu",
+    arrayLimit: 8,
+    requeue: true,
+    extra: ["--account=proj", "#SBATCH --qos=short"],
+  });
   const directives = script.split("\n").filter((l) => l.startsWith("#SBATCH"));
   assert.deepEqual(directives, [
     "#SBATCH --job-name=bnlab-full",
-    "#SBATCH --array=0-2%8",
+    "#SBATCH --array=0-2,4,7-8%8",
     "#SBATCH --ntasks=1",
     "#SBATCH --cpus-per-task=2",
     "#SBATCH --mem=2G",
@@ -45,57 +42,52 @@ Deno.test("the sbatch script has one array task per run and passes the task's se
     "#SBATCH --account=proj",
     "#SBATCH --qos=short",
   ]);
-  const exec = script.split("\n").find((l) => l.startsWith("exec "))!;
-  assert.match(
-    exec,
-    /--profile full --backend native --threads 2 --workers 1 --out \/scratch\/results$/,
-  );
+  assert.match(script, /^cd \/repo$/m);
+  assert.match(script, /^export BNLAB_RESULTS=\/scratch\/results$/m);
   assert.match(
     script,
-    /sed -n "\$\(\(SLURM_ARRAY_TASK_ID \+ 1\)\)p" \/scratch\/results\/\.slurm\/bnlab-full-x\/tasks\.txt/,
+    /exec "\$\{BNLAB_DENO:-deno\}" task study -e placement --seed-list 1,2 --profile full --backend native \\\n {2}--shard "\$SLURM_ARRAY_TASK_ID\/10"\n$/,
   );
 });
 
 Deno.test("the sbatch script leaves out what was not asked for and refuses requeueing by default", () => {
-  const { script } = sbatchScript(
-    runs.slice(0, 1),
-    {
-      cpusPerTask: 1,
-      requeue: false,
-      extra: [],
-    },
-    { ...command, dataDir: "/shared/fmnist" },
-    where,
-  );
-  assert.match(script, /#SBATCH --array=0-0\n/);
+  const script = sbatchScript({ ...job, indices: [3] }, {
+    cpusPerTask: 1,
+    requeue: false,
+    extra: [],
+  });
+  assert.match(script, /#SBATCH --array=3\n/);
   assert.match(script, /#SBATCH --no-requeue/);
   assert.doesNotMatch(script, /--mem|--time|--partition/);
-  assert.match(script, /--data-dir \/shared\/fmnist$/m);
 });
 
-Deno.test("settings that would break the script's quoting are refused with the option named", () => {
-  for (
-    const bad of [
-      { partition: "a b" },
-      { mem: "2G\n#SBATCH --x" },
-      { time: "$(rm -rf /)" },
-    ]
-  ) {
+Deno.test("settings that would break the script are refused with the option named", () => {
+  for (const bad of [{ partition: "a b" }, { mem: "2G\n#SBATCH --x" }, { time: "$(rm -rf /)" }]) {
     assert.throws(
-      () =>
-        sbatchScript(runs, { cpusPerTask: 1, requeue: false, extra: [], ...bad }, command, where),
+      () => sbatchScript(job, { cpusPerTask: 1, requeue: false, extra: [], ...bad }),
       (err: unknown) => err instanceof UsageError && /--(partition|mem|time)/.test(err.message),
     );
   }
   assert.throws(
-    () =>
-      sbatchScript(runs, { cpusPerTask: 1, requeue: false, extra: ["rm -rf /"] }, command, where),
+    () => sbatchScript(job, { cpusPerTask: 1, requeue: false, extra: ["rm -rf /"] }),
     UsageError,
   );
   assert.throws(
-    () => sbatchScript([], { cpusPerTask: 1, requeue: false, extra: [] }, command, where),
+    () => sbatchScript({ ...job, indices: [] }, { cpusPerTask: 1, requeue: false, extra: [] }),
     UsageError,
   );
+});
+
+Deno.test("array specs compress runs of consecutive indices", () => {
+  assert.equal(arraySpec([5, 0, 1, 2, 9, 8, 2]), "0-2,5,8-9");
+  assert.equal(arraySpec([4]), "4");
+});
+
+Deno.test("shell quoting leaves plain words alone and makes the rest one literal word", () => {
+  assert.equal(shellQuote("--seed-list"), "--seed-list");
+  assert.equal(shellQuote("1,2,3"), "1,2,3");
+  assert.equal(shellQuote("a b"), "'a b'");
+  assert.equal(shellQuote("it's $HOME"), "'it'\\''s $HOME'");
 });
 
 Deno.test("each submission gets its own folder below the results root", () => {

@@ -11,6 +11,7 @@ import type { LoadOptions } from "../data/load.ts";
 import { type FolderLock, lockFolder } from "../fs.ts";
 import { blessStudy } from "../golden.ts";
 import { type ProfileName, resolveRun, type Spec, specHash } from "../spec.ts";
+import { longestFirst, runCost, runExamples } from "./cost.ts";
 import { type DatasetRef, resolveDataset } from "./datasets.ts";
 import type { WorkItem } from "./messages.ts";
 import { describeEnvironment, writeMeta } from "./meta.ts";
@@ -48,6 +49,8 @@ interface Plan {
   dataset: Awaited<ReturnType<typeof resolveDataset>>["dataset"];
   items: WorkItem[];
   stored: number;
+  /** Seconds of the runs already stored, per variant (for the schedule). */
+  seconds: Map<string, number[]>;
 }
 
 /** Run a study: resolve data, lock folders, train the missing runs, store them. */
@@ -64,7 +67,13 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
       });
       const dir = join(options.out, spec.name, options.profile);
       locks.push(await lockFolder(dir, `bnlab study of ${spec.name}/${options.profile}`));
-      const done = new Set((await readResults(dir)).runs.map(runKey));
+      const storedRuns = (await readResults(dir)).runs;
+      const done = new Set(storedRuns.map(runKey));
+      const seconds = new Map<string, number[]>();
+      for (const r of storedRuns) {
+        const s = Number(r.seconds);
+        if (Number.isFinite(s)) seconds.set(r.variant, [...(seconds.get(r.variant) ?? []), s]);
+      }
       const items: WorkItem[] = [];
       for (const seed of options.seeds) {
         for (const variant of spec.variants) {
@@ -82,9 +91,14 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
           });
         }
       }
-      plans.push({ spec, dir, ref, dataset, items, stored: done.size });
+      plans.push({ spec, dir, ref, dataset, items, stored: done.size, seconds });
     }
-    const items = plans.flatMap((p) => p.items);
+    // Several workers: longest expected runs first, so the study does not end on one busy
+    // core. Only the dispatch order changes; every run is the same whatever its turn.
+    const planned = plans.flatMap((p) => p.items);
+    const items = options.workers > 1
+      ? longestFirst(planned, expectedSeconds(plans, options.profile))
+      : planned;
     const skipped = plans.reduce((n, p) => n + p.stored, 0);
     const log = (line: string) => {
       if (!options.quiet) Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
@@ -143,4 +157,39 @@ async function writePlanMeta(
     command,
   });
   await writeMeta(plan.dir, meta, plan.stored > 0);
+}
+
+/**
+ * Expected seconds of each item: the median stored seconds of its variant
+ * where the study has some (a resumed study), else the cost model
+ * (`lib/study/cost.ts`) converted to seconds with the median seconds-per-cost
+ * of the variants that have stored runs (with none, the cost itself: only
+ * the order matters).
+ */
+function expectedSeconds(plans: Plan[], profile: ProfileName): (item: WorkItem) => number {
+  const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
+  const model = (plan: Plan, variant: string) => {
+    const config = resolveRun(plan.spec, variant, profile);
+    return runCost(config, runExamples(config, plan.dataset.train.count, plan.dataset.test.count));
+  };
+  const ratios: number[] = [];
+  for (const plan of plans) {
+    for (const [variant, secs] of plan.seconds) {
+      if (plan.spec.variants.some((v) => v.name === variant)) {
+        ratios.push(median(secs) / model(plan, variant));
+      }
+    }
+  }
+  const scale = ratios.length > 0 ? median(ratios) : 1;
+  return (item) => {
+    const plan = planOf.get(item.id)!;
+    const stored = plan.seconds.get(item.task.config.variant);
+    return stored ? median(stored) : scale * model(plan, item.task.config.variant);
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }

@@ -43,6 +43,9 @@ Options:
       --save-models       also save each trained model (TF.js weights format)
       --evaluate PATH     evaluate a saved model folder on its test set and exit
       --bless             write the golden summary of each study afterwards
+      --timings           print where each run's time went (dataset, split and
+                          model, training steps, validation, test) and a
+                          summary with worker start-up and idle worker time
   -h, --help              show this help
 
 Experiments: see experiments/*.json.`;
@@ -62,6 +65,7 @@ const OPTIONS = {
   "save-models": { type: "boolean" },
   evaluate: { type: "string" },
   bless: { type: "boolean" },
+  timings: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -119,6 +123,7 @@ export async function parseStudyOptions(values: Record<string, unknown>): Promis
     synthetic: values.synthetic === true,
     saveModels: values["save-models"] === true,
     bless: values.bless === true,
+    timings: values.timings === true,
   };
 }
 

@@ -10,8 +10,9 @@ import { type BackendChoice, type BackendInfo, initBackend } from "../backends/s
 import { HarnessError } from "../errors.ts";
 import type { EpochMetrics } from "../train/loop.ts";
 import { Executor } from "./execute.ts";
-import type { FromWorker, ToWorker, WorkItem } from "./messages.ts";
+import type { FromWorker, OpenedDataset, ToWorker, WorkItem } from "./messages.ts";
 import type { RunRecord } from "./results.ts";
+import type { RunTimings } from "./run.ts";
 
 /** How to run the items. */
 export interface PoolOptions {
@@ -19,15 +20,22 @@ export interface PoolOptions {
   backend: BackendChoice;
   /** Threads per worker for the native backend. */
   threads: number;
+  /**
+   * Datasets the caller already opened: handed to the runs (copied once into
+   * each worker) instead of each worker reading and verifying the files again.
+   */
+  datasets?: OpenedDataset[];
 }
 
 /** Callbacks of a pool; `onDone` calls are serialised (never concurrent). */
 export interface PoolEvents {
   /** The backend started (once); runs are dispatched after it resolves. */
   onBackend?(info: BackendInfo): Promise<void> | void;
+  /** A worker (or, inline, this process) started its backend, taking `seconds`. */
+  onWorkerReady?(seconds: number): void;
   onStart?(item: WorkItem): void;
   onEpoch?(item: WorkItem, metrics: EpochMetrics): void;
-  onDone(item: WorkItem, record: RunRecord): Promise<void>;
+  onDone(item: WorkItem, record: RunRecord, timings: RunTimings): Promise<void>;
 }
 
 /** A worker's failure, re-raised in the main process with its exit code. */
@@ -55,13 +63,19 @@ async function runInline(
   options: PoolOptions,
   events: PoolEvents,
 ): Promise<void> {
+  const starting = performance.now();
   const info = await initBackend(options.backend, { threads: options.threads });
+  events.onWorkerReady?.((performance.now() - starting) / 1000);
   await events.onBackend?.(info);
-  const executor = new Executor({ backend: info.name, threads: info.threads });
+  const executor = new Executor(
+    { backend: info.name, threads: info.threads },
+    options.datasets ?? [],
+  );
   for (const item of items) {
     events.onStart?.(item);
-    const record = await executor.run(item, (m) => events.onEpoch?.(item, m));
-    await events.onDone(item, record);
+    let timings: RunTimings | undefined;
+    const record = await executor.run(item, (m) => events.onEpoch?.(item, m), (t) => timings = t);
+    await events.onDone(item, record, timings!);
   }
 }
 
@@ -88,6 +102,7 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
       worker.postMessage({ type: "run", item } satisfies ToWorker);
     };
     for (let w = 0; w < count; w++) {
+      const created = performance.now();
       const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
       workers.push(worker);
       worker.onerror = (event) => {
@@ -98,6 +113,7 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
         const message = event.data;
         switch (message.type) {
           case "ready":
+            events.onWorkerReady?.((performance.now() - created) / 1000);
             backendReady ??= Promise.resolve(events.onBackend?.(message.backend));
             backendReady.then(() => dispatch(worker), finish);
             break;
@@ -106,9 +122,12 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
             break;
           case "done": {
             const item = byId.get(message.id)!;
-            stored = stored.then(() => events.onDone(item, message.record)).then(() => {
-              if (--remaining === 0) finish();
-            }, finish);
+            stored = stored.then(() => events.onDone(item, message.record, message.timings)).then(
+              () => {
+                if (--remaining === 0) finish();
+              },
+              finish,
+            );
             dispatch(worker);
             break;
           }
@@ -118,7 +137,12 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
         }
       };
       worker.postMessage(
-        { type: "init", backend: options.backend, threads: options.threads } satisfies ToWorker,
+        {
+          type: "init",
+          backend: options.backend,
+          threads: options.threads,
+          datasets: options.datasets ?? [],
+        } satisfies ToWorker,
       );
     }
   });

@@ -55,6 +55,12 @@ export class Progress {
     this.#draw();
   }
 
+  /** Print `line` as a permanent line (below the last finished run). */
+  note(line: string): void {
+    this.#write(line, true);
+    this.#draw();
+  }
+
   /** Clear the status line (call before printing anything else). */
   finish(): void {
     if (this.#tty) this.#write("", false);

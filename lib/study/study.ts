@@ -18,6 +18,7 @@ import { describeEnvironment, writeMeta } from "./meta.ts";
 import { runPool } from "./pool.ts";
 import { Progress } from "./progress.ts";
 import { appendRun, readResults, runKey } from "./results.ts";
+import { formatRunTimings, StudyTimings } from "./timings.ts";
 
 /** Everything a study needs, validated. */
 export interface StudyOptions {
@@ -39,6 +40,8 @@ export interface StudyOptions {
   datasets?: Record<string, string>;
   /** Print progress to stderr (default true). */
   quiet?: boolean;
+  /** Print each run's time breakdown and the study's (`--timings`). */
+  timings?: boolean;
 }
 
 /** One experiment's share of a study. */
@@ -58,6 +61,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
   const plans: Plan[] = [];
   const locks: FolderLock[] = [];
   let nextId = 0;
+  const timings = options.timings ? new StudyTimings() : undefined;
   try {
     for (const spec of options.experiments) {
       const { ref, dataset } = await resolveDataset(spec, {
@@ -116,7 +120,14 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     );
     const dirOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p.dir] as const)));
     let backend: BackendInfo | undefined;
-    await runPool(items, options, {
+    timings?.planned();
+    const workers = Math.min(options.workers, Math.max(1, items.length));
+    // Each distinct dataset once; the workers get these copies instead of re-reading the files.
+    const datasets = [...new Map(plans.map((p) => [JSON.stringify(p.ref), p])).values()]
+      .filter((p) => p.items.length > 0)
+      .map((p) => ({ ref: p.ref, dataset: p.dataset }));
+    await runPool(items, { ...options, datasets }, {
+      onWorkerReady: (seconds) => timings?.workerReady(seconds),
       onBackend: async (info) => {
         backend = info;
         if (info.notice) log(`study: ${info.notice}`);
@@ -124,12 +135,17 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
       },
       onStart: (item) => progress.start(item),
       onEpoch: (item, m) => progress.epoch(item, m),
-      onDone: async (item, record) => {
+      onDone: async (item, record, runTimings) => {
         await appendRun(dirOf.get(item.id)!, record);
         progress.done(item, record);
+        if (timings) {
+          timings.run(runTimings);
+          progress.note(`  time: ${formatRunTimings(runTimings)}`);
+        }
       },
     });
     progress.finish();
+    if (timings && items.length > 0) { for (const line of timings.summary(workers)) log(line); }
     if (options.bless) {
       for (const plan of plans) {
         const path = await blessStudy(plan.dir);

@@ -11,13 +11,16 @@ import { type Measurement, measureTraining, median } from "../bench/measure.ts";
 import { type PeerResult, runPeer } from "../bench/peer.ts";
 import type { BenchReply, BenchRequest } from "../bench/worker.ts";
 import { UsageError } from "../errors.ts";
+import type { Layer } from "../models/types.ts";
 import { loadSpec, resolveRun, type RunConfig } from "../spec.ts";
 import { choiceOption, intOption, listOption, parseCommand, stringOption } from "./args.ts";
 
 const USAGE = `Usage: deno task bench [options]
 
 Measure training throughput (forward + backward + Adam step, batch 128, after
-warm-up; median of repeats) of the placement architectures.
+warm-up; median of repeats) of the placement architectures. For each one with
+dropout whose dropout-free counterpart (the same layers without the dropout
+layers) is also measured, it prints the ratio of their images/s in this run.
 
 Options:
       --backend B       auto | native | wasm | cpu | tensorflow (default: auto)
@@ -75,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
     let m: Measurement;
     if (workers === 1) m = measureTraining(config, options);
     else ({ m, info } = await measureOnWorkers(config, backend, threads, workers, options));
-    rows.push({ arch: config.variant, m });
+    rows.push({ arch: config.variant, m, layers: config.layers });
     if (!values.json) {
       console.error(`bench: ${config.variant} ${m.imagesPerSecond.toFixed(1)} images/s`);
     }
@@ -103,6 +106,33 @@ export async function run(argv: string[]): Promise<number> {
 interface Row {
   arch: string;
   m: Measurement;
+  layers: Layer[];
+}
+
+/** The layers without dropout, as a comparable string. */
+function withoutDropout(layers: Layer[]): string {
+  const strip = (ls: Layer[]): Layer[] =>
+    ls.filter((l) => l.type !== "dropout").map((l) =>
+      l.type === "residual" ? { ...l, body: strip(l.body) } : l
+    );
+  return JSON.stringify(strip(layers));
+}
+
+/**
+ * For each measured architecture with dropout, its dropout-free counterpart
+ * among `rows` (same layers once the dropout layers are removed), if measured.
+ */
+export function dropoutCounterparts(
+  rows: readonly { arch: string; layers: Layer[] }[],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const row of rows) {
+    const stripped = withoutDropout(row.layers);
+    if (stripped === JSON.stringify(row.layers)) continue;
+    const twin = rows.find((r) => r !== row && JSON.stringify(r.layers) === stripped);
+    if (twin) out.set(row.arch, twin.arch);
+  }
+  return out;
 }
 
 function print(
@@ -117,9 +147,12 @@ function print(
   peer: PeerResult[] | undefined,
 ): void {
   const peerOf = (arch: string) => peer?.find((p) => p.arch === arch)?.images_per_s;
+  const twins = dropoutCounterparts(rows);
+  const rateOf = (arch: string) => rows.find((r) => r.arch === arch)!.m.imagesPerSecond;
   if (ctx.json) {
     for (const { arch, m } of rows) {
       const p = peerOf(arch);
+      const twin = twins.get(arch);
       console.log(JSON.stringify({
         arch,
         backend: ctx.backend,
@@ -129,6 +162,9 @@ function print(
         samples: m.samples.map(round1),
         rss_mib: round1(m.rssMiB),
         ...(p !== undefined ? { torch_images_per_s: p, ratio: round3(m.imagesPerSecond / p) } : {}),
+        ...(twin !== undefined
+          ? { dropout_free: twin, dropout_ratio: round3(m.imagesPerSecond / rateOf(twin)) }
+          : {}),
       }));
     }
     return;
@@ -155,6 +191,14 @@ function print(
       ]
       : [arch, m.imagesPerSecond.toFixed(1), m.rssMiB.toFixed(0)];
     console.log(`| ${cells.join(" | ")} |`);
+  }
+  if (twins.size > 0) {
+    console.log("");
+    console.log("| with dropout | without | images/s ratio |");
+    console.log("|---|---|---|");
+    for (const [arch, twin] of twins) {
+      console.log(`| ${arch} | ${twin} | ${(rateOf(arch) / rateOf(twin)).toFixed(2)} |`);
+    }
   }
 }
 

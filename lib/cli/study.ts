@@ -58,6 +58,9 @@ Options:
                           each look is recorded in <out>/<experiment>/<profile>/looks.json
       --max-seeds N       cap on seeds per variant for --until-resolved
       --round-seeds K     seeds added per round (default: 5)
+      --timings           print where each run's time went (dataset, split and
+                          model, training steps, validation, test) and a
+                          summary with worker start-up and idle worker time
       --shard i/N         train only the runs at positions i, i+N, i+2N, … of the study's
                           canonical order (experiment, variant, seed); any number of
                           shards may share one results folder (a CI matrix, an indexed job)
@@ -107,6 +110,7 @@ const OPTIONS = {
   "dry-run": { type: "boolean" },
   wait: { type: "boolean" },
   poll: { type: "string" },
+  timings: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -234,6 +238,7 @@ export async function parseStudyOptions(values: Record<string, unknown>): Promis
     saveModels: values["save-models"] === true,
     bless: values.bless === true,
     ...(values.shard !== undefined ? { shard: shardOption(values.shard) } : {}),
+    timings: values.timings === true,
   };
 }
 

@@ -8,26 +8,47 @@ import type { Dataset } from "../data/load.ts";
 import { saveModel } from "../models/io.ts";
 import type { EpochMetrics } from "../train/loop.ts";
 import { type DatasetRef, openDataset } from "./datasets.ts";
-import type { WorkItem } from "./messages.ts";
-import type { RunRows } from "./run.ts";
-import { executeRun, type RunEnvironment } from "./run.ts";
+import type { OpenedDataset, WorkItem } from "./messages.ts";
+import { executeRun, type RunEnvironment, type RunRows, type RunTimings } from "./run.ts";
 
 /** Runs work items; keeps the datasets it opened. */
 export class Executor {
   readonly #datasets = new Map<string, Promise<Dataset>>();
   readonly #env: RunEnvironment;
 
-  constructor(env: RunEnvironment) {
+  /**
+   * `datasets`: datasets already opened (and verified) elsewhere, e.g. by the
+   * main process; runs on them skip opening their files again.
+   */
+  constructor(env: RunEnvironment, datasets: readonly OpenedDataset[] = []) {
     this.#env = env;
+    for (const { ref, dataset } of datasets) {
+      this.#datasets.set(JSON.stringify(ref), Promise.resolve(dataset));
+    }
   }
 
-  /** Execute `item`, reporting each epoch to `onEpoch`. */
-  async run(item: WorkItem, onEpoch?: (metrics: EpochMetrics) => void): Promise<RunRows> {
+  /**
+   * Execute `item`, reporting each epoch to `onEpoch` and, at the end, the
+   * run's phase timings (dataset opening included) to `onTimings`.
+   */
+  async run(
+    item: WorkItem,
+    onEpoch?: (metrics: EpochMetrics) => void,
+    onTimings?: (timings: RunTimings) => void,
+  ): Promise<RunRows> {
+    const opening = performance.now();
     const dataset = await this.#open(item.dataset);
+    const datasetSeconds = (performance.now() - opening) / 1000;
     const { config, seed } = item.task;
     const modelDir = item.modelDir;
     return await executeRun(item.task, dataset, this.#env, {
       ...(onEpoch ? { onEpoch } : {}),
+      ...(onTimings
+        ? {
+          onTimings: (t: RunTimings) =>
+            onTimings({ ...t, dataset: datasetSeconds, total: t.total + datasetSeconds }),
+        }
+        : {}),
       ...(modelDir
         ? {
           onModel: (model) =>

@@ -6,9 +6,9 @@
 import type { BackendChoice, BackendInfo } from "../backends/select.ts";
 import { HarnessError } from "../errors.ts";
 import type { EpochMetrics } from "../train/loop.ts";
+import type { Dataset } from "../data/load.ts";
 import type { DatasetRef } from "./datasets.ts";
-import type { RunRows } from "./run.ts";
-import type { RunTask } from "./run.ts";
+import type { RunRows, RunTask, RunTimings } from "./run.ts";
 
 /** A run as sent to a worker. */
 export interface WorkItem {
@@ -19,16 +19,22 @@ export interface WorkItem {
   modelDir?: string;
 }
 
+/** A dataset the main process already opened and verified, sent to workers with its reference. */
+export interface OpenedDataset {
+  ref: DatasetRef;
+  dataset: Dataset;
+}
+
 /** Main → worker. */
 export type ToWorker =
-  | { type: "init"; backend: BackendChoice; threads: number }
+  | { type: "init"; backend: BackendChoice; threads: number; datasets: OpenedDataset[] }
   | { type: "run"; item: WorkItem };
 
 /** Worker → main. */
 export type FromWorker =
   | { type: "ready"; backend: BackendInfo }
   | { type: "epoch"; id: number; metrics: EpochMetrics }
-  | { type: "done"; id: number; record: RunRows }
+  | { type: "done"; id: number; record: RunRows; timings: RunTimings }
   | { type: "failed"; id?: number; error: FailureInfo };
 
 /** What went wrong in a run, as it crosses from a worker to the main process. */

@@ -14,10 +14,11 @@ import {
   describeFailure,
   type FailureInfo,
   type FromWorker,
+  type OpenedDataset,
   type ToWorker,
   type WorkItem,
 } from "./messages.ts";
-import type { RunRows } from "./run.ts";
+import type { RunRows, RunTimings } from "./run.ts";
 
 /** How to run the items. */
 export interface PoolOptions {
@@ -25,15 +26,22 @@ export interface PoolOptions {
   backend: BackendChoice;
   /** Threads per worker for the native backend. */
   threads: number;
+  /**
+   * Datasets the caller already opened: handed to the runs (copied once into
+   * each worker) instead of each worker reading and verifying the files again.
+   */
+  datasets?: OpenedDataset[];
 }
 
 /** Callbacks of a pool; `onDone` calls are serialised (never concurrent). */
 export interface PoolEvents {
   /** The backend started (once); runs are dispatched after it resolves. */
   onBackend?(info: BackendInfo): Promise<void> | void;
+  /** A worker (or, inline, this process) started its backend, taking `seconds`. */
+  onWorkerReady?(seconds: number): void;
   onStart?(item: WorkItem): void;
   onEpoch?(item: WorkItem, metrics: EpochMetrics): void;
-  onDone(item: WorkItem, record: RunRows): Promise<void>;
+  onDone(item: WorkItem, record: RunRows, timings: RunTimings): Promise<void>;
 }
 
 /** An expected failure of one run (bad input, data, backend), with its exit code. */
@@ -82,18 +90,24 @@ async function runInline(
   options: PoolOptions,
   events: PoolEvents,
 ): Promise<void> {
+  const starting = performance.now();
   const info = await initBackend(options.backend, { threads: options.threads });
+  events.onWorkerReady?.((performance.now() - starting) / 1000);
   await events.onBackend?.(info);
-  const executor = new Executor({ backend: info.name, threads: info.threads });
+  const executor = new Executor(
+    { backend: info.name, threads: info.threads },
+    options.datasets ?? [],
+  );
   for (const item of items) {
     events.onStart?.(item);
     let record: RunRows;
+    let timings: RunTimings | undefined;
     try {
-      record = await executor.run(item, (m) => events.onEpoch?.(item, m));
+      record = await executor.run(item, (m) => events.onEpoch?.(item, m), (t) => timings = t);
     } catch (err) {
       throw runError(item, describeFailure(err));
     }
-    await events.onDone(item, record);
+    await events.onDone(item, record, timings!);
   }
 }
 
@@ -123,6 +137,7 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
       worker.postMessage({ type: "run", item } satisfies ToWorker);
     };
     for (let w = 0; w < count; w++) {
+      const created = performance.now();
       const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
       workers.push(worker);
       worker.onerror = (event) => {
@@ -143,6 +158,7 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
         const message = event.data;
         switch (message.type) {
           case "ready":
+            events.onWorkerReady?.((performance.now() - created) / 1000);
             backendReady ??= Promise.resolve(events.onBackend?.(message.backend));
             backendReady.then(() => dispatch(worker), finish);
             break;
@@ -151,9 +167,12 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
             break;
           case "done": {
             const item = byId.get(message.id)!;
-            stored = stored.then(() => events.onDone(item, message.record)).then(() => {
-              if (--remaining === 0) finish();
-            }, finish);
+            stored = stored.then(() => events.onDone(item, message.record, message.timings)).then(
+              () => {
+                if (--remaining === 0) finish();
+              },
+              finish,
+            );
             dispatch(worker);
             break;
           }
@@ -171,7 +190,12 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
         }
       };
       worker.postMessage(
-        { type: "init", backend: options.backend, threads: options.threads } satisfies ToWorker,
+        {
+          type: "init",
+          backend: options.backend,
+          threads: options.threads,
+          datasets: options.datasets ?? [],
+        } satisfies ToWorker,
       );
     }
   });

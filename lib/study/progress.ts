@@ -122,6 +122,13 @@ export class Progress {
     this.#draw();
   }
 
+  /** Print `line` as a permanent continuation of the last line (no timestamp of its own). */
+  note(line: string): void {
+    if (!this.#enabled) return;
+    this.#out(`${this.#tty ? "\r\x1b[2K" : ""}${line}\n`);
+    this.#draw();
+  }
+
   /** Stop redrawing and clear the status line (call before printing anything else). */
   finish(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);

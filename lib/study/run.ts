@@ -38,9 +38,27 @@ export interface RunEnvironment {
   threads: number;
 }
 
+/** Wall-clock seconds of one run, by phase (`--timings`). */
+export interface RunTimings {
+  /** Opening the dataset in this worker (0 when an earlier run opened it). */
+  dataset: number;
+  /** Splitting the data and building the model. */
+  prepare: number;
+  /** Training steps. */
+  train: number;
+  /** Per-epoch validation passes. */
+  validation: number;
+  /** Final test evaluation. */
+  test: number;
+  /** The whole run, from opening the dataset to the stored rows. */
+  total: number;
+}
+
 /** Options of {@linkcode executeRun}. */
 export interface ExecuteOptions {
   onEpoch?: (metrics: EpochMetrics) => void;
+  /** Receives the run's phase timings (its `dataset` field 0; the caller knows that one). */
+  onTimings?: (timings: RunTimings) => void;
   /** Receives the trained model before it is disposed (e.g. to save it). */
   onModel?: (model: Model) => Promise<void> | void;
 }
@@ -77,6 +95,7 @@ export async function executeRun(
   options: ExecuteOptions = {},
 ): Promise<RunRows> {
   const { config, seed } = task;
+  const started = performance.now();
   const split = makeSplit(dataset.train.labels, {
     kind: config.split.kind,
     validationFraction: config.split.validation,
@@ -108,6 +127,7 @@ export async function executeRun(
     { ...config.model, classes: dataset.classes },
     (path) => rngAt(seed, "init", path),
   );
+  const prepare = (performance.now() - started) / 1000;
   try {
     const result = trainModel(model, data, {
       seed,
@@ -125,6 +145,12 @@ export async function executeRun(
       backend: env.backend,
       threads: String(env.threads),
     };
+    options.onTimings?.({
+      dataset: 0,
+      prepare,
+      ...result.phases,
+      total: (performance.now() - started) / 1000,
+    });
     const diverged = divergedAt(result);
     return {
       run: runRow(common, result, {

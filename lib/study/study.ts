@@ -29,6 +29,9 @@ import type { WorkItem } from "./messages.ts";
 import { runPool } from "./pool.ts";
 import { Progress } from "./progress.ts";
 import { storedConfig } from "./run.ts";
+import { longestFirst, runCost, runExamples } from "./cost.ts";
+import { formatRunTimings, StudyTimings } from "./timings.ts";
+import { median } from "simple-statistics";
 
 /** Everything a study needs, validated. */
 export interface StudyOptions {
@@ -52,6 +55,8 @@ export interface StudyOptions {
   datasets?: Record<string, string>;
   /** Print progress to stderr (default true). */
   quiet?: boolean;
+  /** Print each run's time breakdown and the study's (`--timings`). */
+  timings?: boolean;
   /**
    * Train only shard `index` of `count` (`--shard i/N`): the runs whose
    * position in the study's canonical order (experiment, variant, seed) is
@@ -118,6 +123,8 @@ interface Plan {
   replaced: number;
   /** Whether the folder holds any run at all. */
   hasRuns: boolean;
+  /** Seconds of the runs already stored, per variant (for the schedule). */
+  seconds: Map<string, number[]>;
 }
 
 /** Run a study: resolve data, lock folders, train the missing runs, store them. */
@@ -128,6 +135,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
   const env = { backend: planned.name, threads: planned.threads };
   let nextId = 0;
   let position = 0; // canonical position of the next experiment's first run
+  const timings = options.timings ? new StudyTimings() : undefined;
   const log = (line: string) => {
     if (!options.quiet) Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
   };
@@ -152,6 +160,11 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         );
       }
       const records = new Map((await readRecords(dir)).map((r) => [runKey(r.run), r]));
+      const seconds = new Map<string, number[]>();
+      for (const { run } of records.values()) {
+        const s = Number(run.seconds);
+        if (Number.isFinite(s)) seconds.set(run.variant, [...(seconds.get(run.variant) ?? []), s]);
+      }
       const items: WorkItem[] = [];
       let stored = 0;
       let replaced = 0;
@@ -197,10 +210,26 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
           items.push({ id: nextId++, task, dataset: ref, ...(modelDir ? { modelDir } : {}) });
         }
       }
-      plans.push({ spec, dir, ref, dataset, items, stored, replaced, hasRuns: records.size > 0 });
+      plans.push({
+        spec,
+        dir,
+        ref,
+        dataset,
+        items,
+        stored,
+        replaced,
+        hasRuns: records.size > 0,
+        seconds,
+      });
       position += chosen.length * options.seeds.length;
     }
-    const items = plans.flatMap((p) => p.items);
+    // Several workers: longest expected runs first, so the study does not end on one busy
+    // core. Only the dispatch order changes; every run is the same whatever its turn, and
+    // the CSVs are written in canonical order.
+    const planned = plans.flatMap((p) => p.items);
+    const items = options.workers > 1
+      ? longestFirst(planned, expectedSeconds(plans, options.profile))
+      : planned;
     const skipped = plans.reduce((n, p) => n + p.stored, 0);
     const replaced = plans.reduce((n, p) => n + p.replaced, 0);
     log(
@@ -214,7 +243,14 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
     const metas = new Map<Plan, StudyMeta>();
     let backend: BackendInfo | undefined;
-    await runPool(items, options, {
+    timings?.planned();
+    const workers = Math.min(options.workers, Math.max(1, items.length));
+    // Each distinct dataset once; the workers get these copies instead of re-reading the files.
+    const datasets = [...new Map(plans.map((p) => [JSON.stringify(p.ref), p])).values()]
+      .filter((p) => p.items.length > 0)
+      .map((p) => ({ ref: p.ref, dataset: p.dataset }));
+    await runPool(items, { ...options, datasets }, {
+      onWorkerReady: (seconds) => timings?.workerReady(seconds),
       onBackend: async (info) => {
         backend = info;
         if (info.name !== env.backend || info.threads !== env.threads) {
@@ -238,7 +274,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
       },
       onStart: (item) => progress.start(item),
       onEpoch: (item, m) => progress.epoch(item, m),
-      onDone: async (item, rows) => {
+      onDone: async (item, rows, runTimings) => {
         const plan = planOf.get(item.id)!;
         await writeRecord(plan.dir, {
           format: RECORD_FORMAT,
@@ -250,9 +286,14 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         }, options.out);
         await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
         progress.done(item, rows);
+        if (timings) {
+          timings.run(runTimings);
+          progress.note(`  time: ${formatRunTimings(runTimings)}`);
+        }
       },
     });
     progress.finish();
+    if (timings && items.length > 0) { for (const line of timings.summary(workers)) log(line); }
     for (const plan of plans) {
       await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
     }
@@ -296,4 +337,33 @@ async function blessPlan(
   const records = await readRecords(plan.dir);
   const rows = await readRows(plan.dir, { experiment: plan.spec.name, profile: options.profile });
   return await writeGolden(selectResults(records, select, rows.runs), options.goldenDir);
+}
+
+/**
+ * Expected seconds of each item: the median stored seconds of its variant
+ * where the study has some (a resumed study), else the cost model
+ * (`lib/study/cost.ts`) converted to seconds with the median seconds-per-cost
+ * of the variants that have stored runs (with none, the cost itself: only
+ * the order matters).
+ */
+function expectedSeconds(plans: Plan[], profile: ProfileName): (item: WorkItem) => number {
+  const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
+  const model = (plan: Plan, variant: string) => {
+    const config = resolveRun(plan.spec, variant, profile);
+    return runCost(config, runExamples(config, plan.dataset.train.count, plan.dataset.test.count));
+  };
+  const ratios: number[] = [];
+  for (const plan of plans) {
+    for (const [variant, secs] of plan.seconds) {
+      if (plan.spec.variants.some((v) => v.name === variant)) {
+        ratios.push(median(secs) / model(plan, variant));
+      }
+    }
+  }
+  const scale = ratios.length > 0 ? median(ratios) : 1;
+  return (item) => {
+    const plan = planOf.get(item.id)!;
+    const stored = plan.seconds.get(item.task.config.variant);
+    return stored ? median(stored) : scale * model(plan, item.task.config.variant);
+  };
 }

@@ -8,6 +8,7 @@
 import { initBackend } from "../backends/select.ts";
 import { Executor } from "./execute.ts";
 import { describeFailure, type FromWorker, type ToWorker } from "./messages.ts";
+import type { RunTimings } from "./run.ts";
 
 let executor: Executor | undefined;
 
@@ -20,7 +21,10 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   if (message.type === "init") {
     try {
       const backend = await initBackend(message.backend, { threads: message.threads });
-      executor = new Executor({ backend: backend.name, threads: backend.threads });
+      executor = new Executor(
+        { backend: backend.name, threads: backend.threads },
+        message.datasets,
+      );
       send({ type: "ready", backend });
     } catch (err) {
       send({ type: "failed", error: describeFailure(err) });
@@ -30,11 +34,13 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const { item } = message;
   try {
     if (!executor) throw new Error("worker received a run before init");
+    let timings: RunTimings | undefined;
     const record = await executor.run(
       item,
       (metrics) => send({ type: "epoch", id: item.id, metrics }),
+      (t) => timings = t,
     );
-    send({ type: "done", id: item.id, record });
+    send({ type: "done", id: item.id, record, timings: timings! });
   } catch (err) {
     send({ type: "failed", id: item.id, error: describeFailure(err) });
   }

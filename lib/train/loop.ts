@@ -68,6 +68,16 @@ export interface Evaluation {
   acc: number;
 }
 
+/** Wall-clock seconds of a run's phases. */
+export interface PhaseSeconds {
+  /** Training steps (batch assembly, augmentation, forward, backward, optimizer). */
+  train: number;
+  /** The per-epoch validation passes. */
+  validation: number;
+  /** The final test evaluation (and restoring the best weights). */
+  test: number;
+}
+
 /** Outcome of a run. `final` is the epoch whose weights were tested. */
 export interface RunResult {
   epochs: EpochMetrics[];
@@ -77,6 +87,8 @@ export interface RunResult {
   final: EpochMetrics;
   test: Evaluation;
   seconds: number;
+  /** Where `seconds` went. */
+  phases: PhaseSeconds;
 }
 
 /** What `trainModel` needs besides the model and data. */
@@ -97,6 +109,7 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
   const epochs: EpochMetrics[] = [];
   let best: { epoch: number; loss: number; weights?: tf.Tensor[] } = { epoch: 0, loss: Infinity };
   let step = 0;
+  const phases: PhaseSeconds = { train: 0, validation: 0, test: 0 };
   try {
     for (let epoch = 0; epoch < settings.epochs; epoch++) {
       const t0 = performance.now();
@@ -107,6 +120,7 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
       const augmentRng = rngAt(seed, "augment", epoch);
       let lossSum = 0;
       let correct = 0;
+      const trainStart = performance.now();
       for (let start = 0; start < order.length; start += settings.batchSize) {
         const batch = order.subarray(start, Math.min(order.length, start + settings.batchSize));
         const x = gather(data.images, batch);
@@ -116,8 +130,11 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
         lossSum += out.loss * batch.length;
         correct += out.correct;
       }
+      const valStart = performance.now();
+      phases.train += (valStart - trainStart) / 1000;
       const fit = evaluate(model, data.images, data.labels, data.trainEval, options.eval);
       const val = evaluate(model, data.images, data.labels, data.validation, options.eval);
+      phases.validation += (performance.now() - valStart) / 1000;
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         trainLoss: fit.loss,
@@ -141,18 +158,21 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
         break;
       }
     }
+    const testStart = performance.now();
     let final = epochs[epochs.length - 1]!;
     if (best.weights) {
       model.restore(best.weights);
       final = epochs[best.epoch - 1]!;
     }
     const test = evaluate(model, data.testImages, data.testLabels, data.test, options.eval);
+    phases.test = (performance.now() - testStart) / 1000;
     return {
       epochs,
       bestEpoch: best.epoch,
       final,
       test,
       seconds: (performance.now() - started) / 1000,
+      phases,
     };
   } finally {
     if (best.weights) tf.dispose(best.weights);

@@ -3,7 +3,7 @@
  * studies of small CNNs. This file only parses the command and dispatches;
  * every command lives in `lib/cli/`.
  *
- * Usage: deno task <study|verify|report|bench|compare|calibrate> [options]   (each has --help)
+ * Usage: deno task <study|verify|report|bench|compare|calibrate|status> [options]   (each has --help)
  *
  * @module
  */
@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   bench: () => import("./lib/cli/bench.ts"),
   compare: () => import("./lib/cli/compare.ts"),
   calibrate: () => import("./lib/cli/calibrate.ts"),
+  status: () => import("./lib/cli/status.ts"),
 };
 
 const USAGE = `bnlab — BatchNorm & Dropout placement studies on Fashion-MNIST
@@ -30,6 +31,7 @@ Commands:
   bench    measure training throughput (optionally beside PyTorch)
   compare  the report's statistics on any two variants, results folders or CSV columns
   calibrate  simulate the decision rule's error rates (the README's calibration figures)
+  status   runs done, diverged and missing per study, and Slurm array tasks
 
 Run \`deno task <command> --help\` for a command's options.`;
 

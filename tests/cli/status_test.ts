@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { configHash } from "../../lib/store/records.ts";
+import { runMain, studyPermissions, taskPermissions } from "./_run.ts";
+
+Deno.test("status counts done, stale and missing runs per experiment and profile", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "bnlab-status-" });
+  try {
+    const out = join(tmp, "r");
+    const study = await runMain(
+      ["study", "-e", "lenet5", "--profile", "smoke", "--synthetic", "--seeds", "1", "--out", out],
+      studyPermissions(tmp),
+    );
+    assert.equal(study.code, 0, study.stderr);
+    const status = await runMain(
+      ["status", "-e", "lenet5", "--seeds", "2", "--results", out],
+      taskPermissions("status", tmp),
+    );
+    assert.equal(status.code, 0, status.stderr);
+    const row = status.stdout.split("\n").find((l) => l.startsWith("lenet5"))!;
+    assert.deepEqual(row.trim().split(/\s+/), ["lenet5", "smoke", "5", "0", "0", "5"]);
+    // A record whose configuration no longer matches the spec counts as stale, not done.
+    const records = join(out, "lenet5", "smoke", "records");
+    const name = [...Deno.readDirSync(records)].find((e) => e.name.startsWith("bn."))!.name;
+    const record = JSON.parse(await Deno.readTextFile(join(records, name)));
+    record.config.train.epochs += 1;
+    record.configHash = configHash(record.config);
+    record.run.config_hash = record.configHash;
+    await Deno.writeTextFile(join(records, name), JSON.stringify(record));
+    const after = await runMain(
+      ["status", "-e", "lenet5", "--seeds", "2", "--results", out],
+      taskPermissions("status", tmp),
+    );
+    assert.equal(after.code, 0, after.stderr);
+    const row2 = after.stdout.split("\n").find((l) => l.startsWith("lenet5"))!;
+    assert.deepEqual(row2.trim().split(/\s+/), ["lenet5", "smoke", "4", "0", "1", "6"]);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -8,8 +8,9 @@
  * On `wasm` (and so `native`, which runs these on the wasm heap) both passes
  * are a SIMD128 module (`dropout.wat`) instantiated on the backend's own
  * memory, working in place on tensor memory; the elements after its last whole
- * pair of groups (fewer than 1,024) go through the TypeScript reference. On `cpu` the TypeScript reference
- * does everything. Both give identical bits (tests/backends/dropout_kernel_test.ts).
+ * pair of groups (fewer than 1,024) go through the TypeScript reference. On
+ * `cpu` the TypeScript reference does everything. Both give identical bits
+ * (tests/properties/dropout_test.ts, on cpu, wasm and native).
  *
  * @module
  */

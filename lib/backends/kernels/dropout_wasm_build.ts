@@ -3,10 +3,10 @@
  * WABT's `wat2wasm`, npm `wabt`). Run after editing the `.wat`:
  *
  * ```sh
- * deno run --allow-read=lib --allow-write=lib lib/backends/kernels/dropout_wasm_build.ts
+ * deno run --allow-read=lib,node_modules --allow-write=lib lib/backends/kernels/dropout_wasm_build.ts
  * ```
  *
- * `tests/backends/dropout_kernel_test.ts` fails when the embedded bytes and the
+ * `tests/backends/dropout_wasm_test.ts` fails when the embedded bytes and the
  * source differ.
  *
  * @module

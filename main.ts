@@ -8,7 +8,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console
-import { HarnessError } from "./lib/errors.ts";
+import { HarnessError, Interrupted } from "./lib/errors.ts";
 
 const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   study: () => import("./lib/cli/study.ts"),
@@ -62,6 +62,10 @@ if (import.meta.main) {
 
 /** Print an error as one paragraph (a stack trace only for bugs, or with BNLAB_DEBUG=1). */
 function reportError(err: unknown): number {
+  if (err instanceof Interrupted) {
+    console.error(err.message);
+    return err.exitCode;
+  }
   if (err instanceof HarnessError) {
     console.error(`error: ${err.message}`);
     return err.exitCode;

@@ -45,3 +45,15 @@ export class GoldenError extends HarnessError {
 export class LauncherError extends HarnessError {
   override readonly exitCode: number = 7;
 }
+
+/**
+ * A study stopped by SIGINT (exit 130) or SIGTERM (exit 143) after keeping
+ * every finished run; the message says what was kept and how to resume.
+ */
+export class Interrupted extends HarnessError {
+  override readonly exitCode: number;
+  constructor(message: string, readonly signal: "SIGINT" | "SIGTERM") {
+    super(message);
+    this.exitCode = signal === "SIGINT" ? 130 : 143;
+  }
+}

@@ -13,6 +13,7 @@
  */
 import { join, resolve } from "node:path";
 import { LauncherError, UsageError } from "../errors.ts";
+import { shellQuote } from "../shell.ts";
 
 /** What the cluster needs to know about the array (`#SBATCH` lines). */
 export interface SlurmSettings {
@@ -138,11 +139,6 @@ export function arraySpec(indices: number[]): string {
     i = j + 1;
   }
   return parts.join(",");
-}
-
-/** `value` as one word for bash (single-quoted unless plainly safe). */
-export function shellQuote(value: string): string {
-  return /^[A-Za-z0-9_./:=,+-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Output of a Slurm client command; throws `LauncherError` when it is missing or fails. */

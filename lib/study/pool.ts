@@ -31,6 +31,13 @@ export interface PoolOptions {
    * each worker) instead of each worker reading and verifying the files again.
    */
   datasets?: OpenedDataset[];
+  /**
+   * Stop early when this signal aborts (Ctrl-C): no run is started after it,
+   * runs in flight are abandoned (their workers terminated), writes already
+   * handed to `onDone` finish, and the pool rejects with the signal's reason.
+   * Runs then always go to workers, so this process stays free to notice it.
+   */
+  stop?: AbortSignal;
 }
 
 /** Callbacks of a pool; `onDone` calls are serialised (never concurrent). */
@@ -81,7 +88,7 @@ export async function runPool(
   events: PoolEvents,
 ): Promise<void> {
   if (items.length === 0) return;
-  if (options.workers <= 1) return await runInline(items, options, events);
+  if (options.workers <= 1 && !options.stop) return await runInline(items, options, events);
   return await runOnWorkers(items, options, events);
 }
 
@@ -125,10 +132,20 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
       if (settled) return;
       settled = true;
       workers.forEach((w) => w.terminate());
+      options.stop?.removeEventListener("abort", onStop);
       err === undefined ? resolve() : reject(err);
     };
+    // Abandon the runs in flight, but let every write already started finish.
+    const onStop = () => {
+      queue.length = 0;
+      workers.forEach((w) => w.terminate());
+      stored.then(() => finish(options.stop!.reason), finish);
+    };
+    if (options.stop?.aborted) return onStop();
+    options.stop?.addEventListener("abort", onStop);
     const running = new Map<Worker, WorkItem>();
     const dispatch = (worker: Worker) => {
+      if (options.stop?.aborted) return;
       const item = queue.shift();
       running.delete(worker);
       if (!item) return;

@@ -10,7 +10,8 @@
 import { join } from "node:path";
 import { type BackendChoice, type BackendInfo, plannedBackend } from "../backends/select.ts";
 import type { LoadOptions } from "../data/load.ts";
-import { BackendError } from "../errors.ts";
+import { BackendError, Interrupted } from "../errors.ts";
+import { taskCommand } from "../shell.ts";
 import { exists, type FolderLock, lockFolder, refuseSymlinks, tryLockFile } from "../fs.ts";
 import { type ProfileName, resolveRun, type Spec } from "../spec.ts";
 import { selectResults, writeGolden } from "../store/golden.ts";
@@ -249,49 +250,71 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     const datasets = [...new Map(plans.map((p) => [JSON.stringify(p.ref), p])).values()]
       .filter((p) => p.items.length > 0)
       .map((p) => ({ ref: p.ref, dataset: p.dataset }));
-    await runPool(items, { ...options, datasets }, {
-      onWorkerReady: (seconds) => timings?.workerReady(seconds),
-      onBackend: async (info) => {
-        backend = info;
-        if (info.name !== env.backend || info.threads !== env.threads) {
-          throw new BackendError(
-            `The study planned to train on ${env.backend} (${env.threads} thread(s)) but the ` +
-              `workers started ${info.name} (${info.threads}); name the backend with --backend.`,
-          );
-        }
-        if (info.notice) log(`study: ${info.notice}`);
-        for (const plan of plans) {
-          const meta = describeEnvironment(info, {
-            experiment: plan.spec.name,
-            profile: options.profile,
-            dataset: plan.dataset,
-            requested: plan.ref.requested,
-            command,
-          });
-          await writeMeta(plan.dir, meta, plan.hasRuns, options.out);
-          metas.set(plan, meta);
-        }
-      },
-      onStart: (item) => progress.start(item),
-      onEpoch: (item, m) => progress.epoch(item, m),
-      onDone: async (item, rows, runTimings) => {
-        const plan = planOf.get(item.id)!;
-        await writeRecord(plan.dir, {
-          format: RECORD_FORMAT,
-          configHash: rows.run.config_hash,
-          config: storedConfig(item.task, env),
-          environment: runEnvironment(metas.get(plan)!),
-          run: rows.run,
-          epochs: rows.epochs,
-        }, options.out);
+    let trained = 0;
+    const stop = interruptible(log);
+    try {
+      await runPool(items, { ...options, datasets, stop: stop.signal }, {
+        onWorkerReady: (seconds) => timings?.workerReady(seconds),
+        onBackend: async (info) => {
+          backend = info;
+          if (info.name !== env.backend || info.threads !== env.threads) {
+            throw new BackendError(
+              `The study planned to train on ${env.backend} (${env.threads} thread(s)) but the ` +
+                `workers started ${info.name} (${info.threads}); name the backend with --backend.`,
+            );
+          }
+          if (info.notice) log(`study: ${info.notice}`);
+          for (const plan of plans) {
+            const meta = describeEnvironment(info, {
+              experiment: plan.spec.name,
+              profile: options.profile,
+              dataset: plan.dataset,
+              requested: plan.ref.requested,
+              command,
+            });
+            await writeMeta(plan.dir, meta, plan.hasRuns, options.out);
+            metas.set(plan, meta);
+          }
+        },
+        onStart: (item) => progress.start(item),
+        onEpoch: (item, m) => progress.epoch(item, m),
+        onDone: async (item, rows, runTimings) => {
+          const plan = planOf.get(item.id)!;
+          await writeRecord(plan.dir, {
+            format: RECORD_FORMAT,
+            configHash: rows.run.config_hash,
+            config: storedConfig(item.task, env),
+            environment: runEnvironment(metas.get(plan)!),
+            run: rows.run,
+            epochs: rows.epochs,
+          }, options.out);
+          await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
+          trained++;
+          progress.done(item, rows);
+          if (timings) {
+            timings.run(runTimings);
+            progress.note(`  time: ${formatRunTimings(runTimings)}`);
+          }
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof Interrupted)) throw err;
+      progress.finish();
+      for (const plan of plans) {
         await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
-        progress.done(item, rows);
-        if (timings) {
-          timings.run(runTimings);
-          progress.note(`  time: ${formatRunTimings(runTimings)}`);
-        }
-      },
-    });
+      }
+      const kept = plans.reduce((n, p) => n + p.stored, 0) + trained;
+      throw new Interrupted(
+        `study: stopped by ${err.signal}. ${kept} run(s) of this study are stored in ` +
+          `${options.out}/ (${trained} trained now); the ${
+            items.length - trained
+          } not finished were dropped and nothing else was written. ` +
+          `Resume with: ${taskCommand(command)}`,
+        err.signal,
+      );
+    } finally {
+      stop.dispose();
+    }
     progress.finish();
     if (timings && items.length > 0) { for (const line of timings.summary(workers)) log(line); }
     for (const plan of plans) {
@@ -365,5 +388,32 @@ function expectedSeconds(plans: Plan[], profile: ProfileName): (item: WorkItem) 
     const plan = planOf.get(item.id)!;
     const stored = plan.seconds.get(item.task.config.variant);
     return stored ? median(stored) : scale * model(plan, item.task.config.variant);
+  };
+}
+
+/**
+ * Catch SIGINT and SIGTERM while a study trains: the first aborts the
+ * returned signal (the pool stops and the study keeps what is stored), a second
+ * one exits at once. `dispose()` removes the listeners.
+ */
+function interruptible(log: (line: string) => void): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const listeners: [Deno.Signal, () => void][] = [];
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const listener = () => {
+      if (controller.signal.aborted) Deno.exit(signal === "SIGINT" ? 130 : 143);
+      log(`study: ${signal}: stopping; finished runs are kept (again to stop at once)`);
+      controller.abort(new Interrupted(`stopped by ${signal}`, signal));
+    };
+    try {
+      Deno.addSignalListener(signal, listener);
+      listeners.push([signal, listener]);
+    } catch {
+      // Signals this platform does not have (SIGTERM on Windows): nothing to catch.
+    }
+  }
+  return {
+    signal: controller.signal,
+    dispose: () => listeners.forEach(([s, l]) => Deno.removeSignalListener(s, l)),
   };
 }

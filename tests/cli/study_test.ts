@@ -167,7 +167,10 @@ Deno.test("a second study on the same results folder is refused while the first 
       studyPermissions(out),
     );
     assert.equal(second.code, 4, second.stderr);
-    assert.match(second.stderr, /is in use by bnlab study of placement\/smoke \(pid \d+, started \d{4}-[^)]+\)/);
+    assert.match(
+      second.stderr,
+      /is in use by bnlab study of placement\/smoke \(pid \d+, started \d{4}-[^)]+\)/,
+    );
   } finally {
     first.kill("SIGKILL");
     await first.output();

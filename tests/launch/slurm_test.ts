@@ -4,9 +4,9 @@ import {
   type ArrayJob,
   arraySpec,
   sbatchScript,
-  shellQuote,
   submissionDir,
 } from "../../lib/launch/slurm.ts";
+import { shellQuote } from "../../lib/shell.ts";
 
 const job: ArrayJob = {
   indices: [0, 1, 2, 4, 7, 8],

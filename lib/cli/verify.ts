@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import type { BackendChoice } from "../backends/select.ts";
 import { GoldenError } from "../errors.ts";
-import { exists } from "../fs.ts";
+import { exists, tryLockFile } from "../fs.ts";
 import { listSpecs, loadSpec, PROFILES } from "../spec.ts";
 import {
   GOLDEN_DIR,
@@ -151,8 +151,12 @@ export async function verifyGolden(
 
 /** Retrain the golden file's runs into a scratch folder under the results root. */
 async function retrain(golden: GoldenFile, options: VerifyOptions): Promise<StudyResults> {
-  const out = join(options.results, ".verify", String(Deno.pid));
+  const scratch = join(options.results, ".verify");
+  await removeAbandoned(scratch);
+  const out = join(scratch, String(Deno.pid));
   await Deno.remove(out, { recursive: true }).catch(() => {});
+  // Held while this process retrains: a later verify removes the folder if it is free.
+  const owner = await tryLockFile(join(out, ".owner"), options.results);
   const backend = options.backend ?? pickBackend(golden);
   try {
     await runStudy({
@@ -169,7 +173,7 @@ async function retrain(golden: GoldenFile, options: VerifyOptions): Promise<Stud
       saveModels: false,
       bless: false,
       datasets: { [golden.experiment]: golden.dataset.id },
-      quiet: true,
+      quiet: !options.rerun,
     }, ["verify", "--rerun"]);
     const fresh = await readStudy(join(out, golden.experiment, golden.profile), () => true);
     if (!fresh) {
@@ -177,7 +181,29 @@ async function retrain(golden: GoldenFile, options: VerifyOptions): Promise<Stud
     }
     return fresh;
   } finally {
+    await owner?.release();
     await Deno.remove(out, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Remove the scratch folders of verify processes that were killed before they
+ * could clean up: a folder whose `.owner` lock no live process holds.
+ */
+async function removeAbandoned(scratch: string): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(scratch));
+  } catch {
+    return; // no scratch folder yet
+  }
+  for (const entry of entries) {
+    if (!entry.isDirectory) continue;
+    const dir = join(scratch, entry.name);
+    const lock = await tryLockFile(join(dir, ".owner")).catch(() => undefined);
+    if (!lock) continue; // in use by a running verify
+    await lock.release();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 

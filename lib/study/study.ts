@@ -155,6 +155,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         { shared: options.shard !== undefined },
       );
       locks.push(folderLock);
+      if (!options.shard) await removeStaleTemporaries(dir);
       if (folderLock.previous) {
         log(
           `study: note: took over the lock of ${folderLock.previous}, which is no longer running`,
@@ -416,4 +417,25 @@ function interruptible(log: (line: string) => void): { signal: AbortSignal; disp
     signal: controller.signal,
     dispose: () => listeners.forEach(([s, l]) => Deno.removeSignalListener(s, l)),
   };
+}
+
+/**
+ * Remove the temporary files (`*.tmp-<pid>-*`) that writers killed mid-write
+ * left in `dir` and its records. Only called under the folder's exclusive
+ * lock, when no other process can be writing there.
+ */
+async function removeStaleTemporaries(dir: string): Promise<void> {
+  for (const folder of [dir, join(dir, "records")]) {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(folder));
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.isFile && entry.name.includes(".tmp-")) {
+        await Deno.remove(join(folder, entry.name)).catch(() => {});
+      }
+    }
+  }
 }

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../../lib/errors.ts";
-import {
-  type ArrayJob,
-  arraySpec,
-  sbatchScript,
-  submissionDir,
-} from "../../lib/launch/slurm.ts";
+import { type ArrayJob, arraySpec, sbatchScript, submissionDir } from "../../lib/launch/slurm.ts";
 import { shellQuote } from "../../lib/shell.ts";
 
 const job: ArrayJob = {

@@ -152,7 +152,12 @@ export interface Outcome {
 function sandboxPermissions(command: string, dir: string): string[] {
   const config = JSON.parse(Deno.readTextFileSync(join(ROOT, "deno.json")));
   const task = config.tasks[command];
-  const text: string = typeof task === "string" ? task : task.command;
+  // `$(printenv BNLAB_RESULTS || echo results)` grants the results root the user
+  // chose; in the sandbox everything lives in the copy.
+  const text: string = (typeof task === "string" ? task : task.command).replaceAll(
+    "$(printenv BNLAB_RESULTS || echo results)",
+    dir,
+  );
   const home = readEnv("HOME") ?? "";
   return text.split(/\s+/).filter((f) => f.startsWith("--allow-")).map((flag) => {
     const [name, value] = flag.split("=", 2) as [string, string | undefined];

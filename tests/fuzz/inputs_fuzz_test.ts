@@ -413,3 +413,144 @@ Deno.test("damaged saved models are refused by --evaluate with the file named", 
     await template.dispose();
   }
 });
+
+// ---------------------------------------------------------------------------
+// Stored results and golden files.
+
+const RESULTS = "fz-results";
+const FOLDER = `${RESULTS}/lenet5/smoke`;
+
+const resultsDamage = fc.record({
+  file: fc.constantFrom(
+    `${FOLDER}/runs.csv`,
+    `${FOLDER}/epochs.csv`,
+    `${FOLDER}/meta.json`,
+    `${FOLDER}/records/bn.seed1.native.t1.json`,
+    "golden/lenet5.smoke.json",
+  ),
+  kind: fc.constantFrom(
+    "digit",
+    "drop-column",
+    "add-column",
+    "drop-line",
+    "duplicate-line",
+    "nan",
+    "crlf",
+    "bom",
+    "truncate",
+    "empty",
+  ),
+  at: fc.double({ min: 0, max: 1, noNaN: true }),
+  command: fc.constantFrom("report", "status", "compare", "study", "verify"),
+});
+
+function damageText(text: string, kind: string, at: number): string {
+  const lines = text.split("\n");
+  const line = Math.min(lines.length - 1, Math.floor(at * lines.length));
+  switch (kind) {
+    case "digit": {
+      const digits = [...text.matchAll(/\d/g)];
+      const d = digits[Math.floor(at * digits.length)];
+      if (!d) return text + "1";
+      return text.slice(0, d.index) + String((Number(d[0]) + 1) % 10) + text.slice(d.index! + 1);
+    }
+    case "drop-column":
+      return lines.map((l) => l.split(",").slice(0, -1).join(",")).join("\n");
+    case "add-column":
+      return lines.map((l, i) => (l === "" ? l : `${l},${i === 0 ? "extra" : "1"}`)).join("\n");
+    case "drop-line":
+      return lines.filter((_, i) => i !== line).join("\n");
+    case "duplicate-line":
+      return [...lines.slice(0, line + 1), lines[line]!, ...lines.slice(line + 1)].join("\n");
+    case "nan":
+      return text.replace(/(\d+\.\d+)/, "NaN");
+    case "crlf":
+      return text.replaceAll("\n", "\r\n");
+    case "bom":
+      return "\ufeff" + text;
+    case "truncate":
+      return text.slice(0, Math.floor(at * text.length));
+    default:
+      return "";
+  }
+}
+
+Deno.test("damaged results, records, meta.json and golden files are named in a clear error, never a crash", async () => {
+  const template = await Sandbox.create();
+  try {
+    const trained = await template.run("study", [
+      "-e",
+      "lenet5",
+      "--profile",
+      "smoke",
+      "--synthetic",
+      "--seeds",
+      "2",
+      "--out",
+      RESULTS,
+    ]);
+    assert.equal(trained.code, 0, trained.stderr);
+    const cases = sample(resultsDamage, fuzzRuns(10), 5);
+    await each("results", cases, async (sandbox, c) => {
+      for (const dir of [RESULTS]) {
+        await copyTree(template.path(dir), sandbox.path(dir));
+      }
+      // A golden file of these runs to damage (blessing trains nothing: all stored).
+      const blessed = await sandbox.run("study", [
+        "-e",
+        "lenet5",
+        "--profile",
+        "smoke",
+        "--synthetic",
+        "--seeds",
+        "2",
+        "--out",
+        RESULTS,
+        "--bless",
+      ]);
+      assert.equal(blessed.code, 0, blessed.stderr);
+      const target = sandbox.path(c.file);
+      await Deno.writeTextFile(target, damageText(await Deno.readTextFile(target), c.kind, c.at));
+      const args: Record<string, string[]> = {
+        report: ["--profile", "smoke", "--results", RESULTS, "--out", "fz-reports", "--no-readme"],
+        status: ["--profile", "smoke", "--results", RESULTS],
+        compare: ["--a", `${FOLDER}:baseline`, "--b", `${FOLDER}:bn`],
+        study: [
+          "-e",
+          "lenet5",
+          "--profile",
+          "smoke",
+          "--synthetic",
+          "--seeds",
+          "2",
+          "--out",
+          RESULTS,
+        ],
+        verify: ["-e", "lenet5", "--profile", "smoke", "--results", RESULTS],
+      };
+      const outcome = await sandbox.run(c.command, args[c.command]!);
+      // A damaged file may be one the command does not read (exit 0), or be
+      // retrained (study); a refusal must name a file of the results or golden folder.
+      checkOutcome(outcome, { mayWrite: c.command === "study" });
+      if (outcome.code !== 0) {
+        assert.match(
+          outcome.stderr,
+          /fz-results|golden|lenet5/,
+          `the message names no file: ${outcome.stderr}`,
+        );
+      }
+    });
+  } finally {
+    await template.dispose();
+  }
+});
+
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    const a = join(from, entry.name);
+    const b = join(to, entry.name);
+    if (entry.isDirectory) await copyTree(a, b);
+    else if (entry.isFile) await Deno.copyFile(a, b);
+  }
+}

@@ -18,7 +18,7 @@ import { registerKernelGradients } from "./kernels/gradients.ts";
 import { initCpu } from "./cpu.ts";
 import { initNative } from "./native/init.ts";
 import { loadDnnl } from "./native/library.ts";
-import { initTensorflow } from "./tensorflow.ts";
+import { initTensorflow, probeTensorflow } from "./tensorflow.ts";
 import { initWasm } from "./wasm.ts";
 
 /** Backends a user can ask for. */
@@ -53,6 +53,20 @@ export function plannedBackend(
 ): { name: BackendName; threads: number } {
   const name: BackendName = choice === "auto" ? (loadDnnl().ok ? "native" : "wasm") : choice;
   return { name, threads: name === "native" ? threads : name === "tensorflow" ? 0 : 1 };
+}
+
+/**
+ * Check, without starting it, that an explicitly chosen backend can load on
+ * this machine, so a study with nothing to train still says so. Throws
+ * `BackendError` with the same explanation `initBackend` would give.
+ */
+export async function checkBackend(choice: BackendChoice): Promise<void> {
+  if (choice === "native") {
+    const dnnl = loadDnnl();
+    if (!dnnl.ok) throw new BackendError(dnnl.reason);
+  } else if (choice === "tensorflow") {
+    await probeTensorflow();
+  }
 }
 
 /** Options of {@linkcode initBackend}. */

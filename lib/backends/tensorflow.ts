@@ -17,6 +17,24 @@ const PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const
  * `BackendError` naming what is missing and how to install it.
  */
 export async function initTensorflow(): Promise<string> {
+  const name = await probeTensorflow();
+  if (await tf.setBackend("tensorflow")) {
+    await tf.ready();
+    return `${name}@${tf.version_core}`;
+  }
+  throw new BackendError(
+    `${name} loaded, but its tensorflow backend did not start (its libtensorflow binding is ` +
+      `missing or broken); reinstall it, or use --backend native or --backend wasm.`,
+  );
+}
+
+/**
+ * Import tfjs-node-gpu or tfjs-node (which registers the `tensorflow`
+ * backend without making it active) and return the package's name; throws `BackendError` naming what is
+ * missing and how to install it, or that the task's permissions do not let it
+ * load.
+ */
+export async function probeTensorflow(): Promise<string> {
   // Both packages register the same kernels; keep tfjs from warning about the second set.
   tf.env().set("PROD", true);
   const failures: string[] = [];
@@ -25,20 +43,15 @@ export async function initTensorflow(): Promise<string> {
       // A variable specifier keeps these optional packages out of the static module graph.
       const specifier: string = name;
       await import(specifier);
-      if (await tf.setBackend("tensorflow")) {
-        await tf.ready();
-        return `${name}@${tf.version_core}`;
-      }
-      failures.push(`${name}: loaded, but the tensorflow backend did not start`);
+      return name;
     } catch (err) {
       if (err instanceof Deno.errors.NotCapable) {
         throw new BackendError(
           `${name} could not load under the task's permissions (${
             firstLine(err)
-          }); the tfjs-node ` +
-            `packages read environment variables and files of their own. Run it with broader ` +
-            `permissions, e.g. \`deno run -A main.ts study --backend tensorflow ...\`, or use ` +
-            `--backend native or --backend wasm.`,
+          }): the tfjs-node packages read environment variables and files of their own, which ` +
+            `bnlab's tasks do not grant (least privilege). Use --backend native (oneDNN, the ` +
+            `fastest backend on CPUs) or --backend wasm.`,
         );
       }
       failures.push(`${name}: ${firstLine(err)}`);

@@ -7,8 +7,13 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { type BackendChoice, type BackendInfo, plannedBackend } from "../backends/select.ts";
+import { join, relative, sep } from "node:path";
+import {
+  type BackendChoice,
+  type BackendInfo,
+  checkBackend,
+  plannedBackend,
+} from "../backends/select.ts";
 import type { LoadOptions } from "../data/load.ts";
 import { BackendError, Interrupted } from "../errors.ts";
 import { taskCommand } from "../shell.ts";
@@ -140,14 +145,26 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
   const log = (line: string) => {
     if (!options.quiet) Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
   };
+  // Folders this study creates: removed again if it fails before storing a run in them.
+  const created: string[] = [];
   try {
+    await checkBackend(options.backend);
+    // Every dataset first: a missing or damaged file stops the study before any folder exists.
+    const resolved = [];
     for (const spec of options.experiments) {
-      const { ref, dataset } = await resolveDataset(spec, {
-        ...options.load,
-        ...(options.synthetic ? { synthetic: {} } : {}),
-        ...(options.datasets?.[spec.name] ? { force: options.datasets[spec.name] } : {}),
-      });
+      resolved.push(
+        await resolveDataset(spec, {
+          ...options.load,
+          ...(options.synthetic ? { synthetic: {} } : {}),
+          ...(options.datasets?.[spec.name] ? { force: options.datasets[spec.name] } : {}),
+        }),
+      );
+    }
+    for (const [e, spec] of options.experiments.entries()) {
+      const { ref, dataset } = resolved[e]!;
       const dir = join(options.out, spec.name, options.profile);
+      const first = await topmostMissing(options.out, dir);
+      if (first) created.push(first);
       const folderLock = await lockFolder(
         dir,
         `bnlab study of ${spec.name}/${options.profile}`,
@@ -329,8 +346,39 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     }
     const on = backend ? ` on ${backend.name}` : "";
     log(`study: done${on}; results in ${options.out}/`);
+  } catch (err) {
+    for (const lock of locks.splice(0)) await lock.release();
+    for (const dir of created) await removeIfNoRuns(dir);
+    throw err;
   } finally {
     for (const lock of locks) await lock.release();
+  }
+}
+
+/** The topmost folder from `root` down to `dir` that does not exist yet, if any. */
+async function topmostMissing(root: string, dir: string): Promise<string | undefined> {
+  if (!(await exists(root))) return root;
+  let at = root;
+  for (const part of relative(root, dir).split(sep).filter((p) => p !== "")) {
+    at = join(at, part);
+    if (!(await exists(at))) return at;
+  }
+  return undefined;
+}
+
+/** Remove `dir` (created by this study) when no run record was stored anywhere below it. */
+async function removeIfNoRuns(dir: string): Promise<void> {
+  const hasRecord = async (d: string): Promise<boolean> => {
+    for await (const entry of Deno.readDir(d)) {
+      if (entry.isDirectory && await hasRecord(join(d, entry.name))) return true;
+      if (entry.isFile && d.endsWith(`${sep}records`) && entry.name.endsWith(".json")) return true;
+    }
+    return false;
+  };
+  try {
+    if (!(await hasRecord(dir))) await Deno.remove(dir, { recursive: true });
+  } catch {
+    // Already gone, or not ours to judge: leave it.
   }
 }
 

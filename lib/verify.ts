@@ -34,7 +34,11 @@ import { bootstrapMean } from "./stats/bootstrap.ts";
 export type { StudyResults };
 
 /** Which kind of check produced a result. */
-export type CheckKind = "integrity" | "reproduction (exact)" | "reproduction (statistical)";
+export type CheckKind =
+  | "integrity"
+  | "reproduction (exact)"
+  | "reproduction (statistical)"
+  | "reproduction (exact + statistical)";
 
 /** One line of verify's output. */
 export interface CheckResult {
@@ -138,9 +142,60 @@ export function checkStatistical(
 /** The exact check when the fingerprints agree, else the statistical one. */
 export function checkReproduction(golden: GoldenFile, results: StudyResults): CheckResult {
   const fresh = results.environment;
-  return sameFingerprint(fresh, golden.environment)
-    ? checkExact(golden, results, "reproduction (exact)")
-    : checkStatistical(golden, results, fresh);
+  const exact = golden.runs.filter((r) => sameFingerprint(runFingerprint(golden, r), fresh));
+  if (exact.length === golden.runs.length) {
+    return checkExact(golden, results, "reproduction (exact)");
+  }
+  if (exact.length === 0) return checkStatistical(golden, results, fresh);
+  return checkMixed(golden, results, fresh, exact);
+}
+
+/** The fingerprint a golden run was trained with (its own CPU model where recorded). */
+export function runFingerprint(golden: GoldenFile, run: GoldenRun): Fingerprint {
+  return run.cpu === undefined ? golden.environment : { ...golden.environment, cpu: run.cpu };
+}
+
+/**
+ * A golden study whose runs ran on several CPU models (a cluster of mixed
+ * nodes), retrained on one of them: the runs whose CPU matches must give
+ * identical rows (row hashes), and every variant's mean must pass the
+ * statistical check; the detail says which runs were checked which way.
+ */
+function checkMixed(
+  golden: GoldenFile,
+  results: StudyResults,
+  fresh: Fingerprint,
+  exact: GoldenRun[],
+): CheckResult {
+  const statistical = checkStatistical(golden, results, fresh);
+  const rows = new Map(
+    restrictToGolden(golden, results.runs).map((r) => [
+      `${r.variant}#${r.seed}`,
+      r,
+    ]),
+  );
+  const diff: string[] = [];
+  for (const g of exact) {
+    const row = rows.get(`${g.variant}#${g.seed}`);
+    if (!row) diff.push(`${g.variant} seed ${g.seed}: missing (exact check)`);
+    else if (rowHash(row) !== g.row) {
+      diff.push(
+        `${g.variant} seed ${g.seed}: row ${
+          rowHash(row)
+        } vs golden ${g.row} (same CPU: must match)`,
+      );
+    }
+  }
+  const others = golden.runs.length - exact.length;
+  return {
+    kind: "reproduction (exact + statistical)",
+    study: `${golden.experiment}/${golden.profile}`,
+    pass: diff.length === 0 && statistical.pass,
+    detail: `exact for the ${exact.length} run(s) trained on this CPU (${fresh.cpu ?? "?"}): ` +
+      `${exact.length - diff.length} identical; statistical for the ${others} trained on other ` +
+      `CPUs: ${statistical.detail}`,
+    diff: [...diff, ...statistical.diff],
+  };
 }
 
 /**

@@ -20,6 +20,7 @@
  * @module
  */
 import { join } from "node:path";
+import { z } from "zod";
 import { GoldenError } from "../errors.ts";
 import { writeFileAtomic } from "../fs.ts";
 import { canonicalJson, type Json, sha256Hex } from "../hash.ts";
@@ -71,6 +72,12 @@ export type GoldenRun = Record<(typeof RUN_METRICS)[number], number | null> & {
   config: string;
   /** SHA-256 of the run's canonical CSV row (timing columns dropped), first 16 hex digits. */
   row: string;
+  /**
+   * CPU model the run was trained on: recorded only when the blessed runs ran
+   * on several CPU models (native backend, a cluster of mixed nodes), so that
+   * `verify` can check each run exactly where its CPU matches.
+   */
+  cpu?: string;
 };
 
 /** Per variant: the summaries over runs that did not diverge, and how many diverged. */
@@ -118,6 +125,8 @@ export interface StudyResults {
   environment: Fingerprint;
   dataset: { id: string; digests: Record<string, string> };
   runs: RunRow[];
+  /** CPU model per run (`variant#seed`), when the runs ran on several CPU models. */
+  cpus?: Record<string, string>;
 }
 
 /** Round to 6 significant digits (the golden files' number format). */
@@ -161,9 +170,12 @@ export function selectResults(
   const first = chosen[0]!;
   const environment = fingerprintOf(first.environment);
   const dataset = first.environment.dataset;
+  // Runs may differ in CPU model (the nodes of a cluster); everything else is one environment.
+  const cpus: Record<string, string> = {};
   for (const r of chosen) {
     const fp = fingerprintOf(r.environment);
-    if (!sameFingerprint(fp, environment)) {
+    if (fp.cpu !== undefined) cpus[`${r.run.variant}#${r.run.seed}`] = fp.cpu;
+    if (!sameFingerprint(withoutCpu(fp), withoutCpu(environment))) {
       throw new GoldenError(
         `The selected runs of ${first.run.experiment}/${first.run.profile} mix settings: ` +
           `${r.run.variant} seed ${r.run.seed} ran with ${canonicalJson(fp as unknown as Json)}, ` +
@@ -182,13 +194,21 @@ export function selectResults(
   }
   const byKey = rows ? new Map(rows.map((r) => [runKey(r), r])) : undefined;
   const runs = byKey ? [...byKey.values()].filter(select) : chosen.map((r) => r.run);
+  const mixed = new Set(Object.values(cpus)).size > 1;
   return {
     experiment: first.run.experiment,
     profile: first.run.profile,
     environment,
     dataset: { id: dataset.id, digests: dataset.digests },
     runs,
+    ...(mixed ? { cpus } : {}),
   };
+}
+
+/** `fp` without its CPU model (the part of a fingerprint that may vary between nodes). */
+export function withoutCpu(fp: Fingerprint): Fingerprint {
+  const { cpu: _cpu, ...rest } = fp;
+  return rest;
 }
 
 /** True when two fingerprints promise bit-identical results. */
@@ -258,6 +278,9 @@ export function summarize(results: StudyResults): GoldenSummary {
         diverged_epoch: r.diverged_epoch === "" ? 0 : Number(r.diverged_epoch),
         config: r.config_hash.slice(0, 16),
         row: rowHash(r),
+        ...(results.cpus?.[`${r.variant}#${r.seed}`]
+          ? { cpu: results.cpus[`${r.variant}#${r.seed}`] }
+          : {}),
         ...Object.fromEntries(
           RUN_METRICS.map((m) => [m, isFiniteCell(r[m]) ? sig6(Number(r[m])) : null]),
         ),
@@ -316,6 +339,19 @@ export async function readGolden(path: string): Promise<GoldenFile> {
   if (typeof file !== "object" || file === null || Array.isArray(file)) {
     throw new GoldenError(`Golden file ${path} is malformed (not a JSON object).`);
   }
+  if (file.format === GOLDEN_FORMAT) {
+    const parsed = GoldenFileSchema.safeParse(file);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new GoldenError(
+        `Golden file ${path} is malformed (${
+          issue.path.join(".") || "(root)"
+        }: ${issue.message}); ` +
+          `it was edited by hand or damaged. Restore it from version control, or re-bless it ` +
+          `with \`deno task study ... --bless\`.`,
+      );
+    }
+  }
   const missing = [
     "format",
     "experiment",
@@ -353,6 +389,54 @@ export async function readGolden(path: string): Promise<GoldenFile> {
   }
   return file;
 }
+
+const num = z.number().nullable();
+const MetricSummarySchema = z.object({
+  n: z.number().int().nonnegative(),
+  mean: num,
+  sd: num,
+  min: num,
+  max: num,
+});
+/** The shape of a golden file (format v2), checked on every read. */
+const GoldenFileSchema = z.object({
+  format: z.literal(GOLDEN_FORMAT),
+  experiment: z.string(),
+  profile: z.string(),
+  seeds: z.array(z.number().int()),
+  environment: z.object({
+    tool: z.string(),
+    version: z.string(),
+    deno: z.string(),
+    tfjs: z.string(),
+    backend: z.string(),
+    threads: z.number(),
+    arch: z.string(),
+    library: z.string().optional(),
+    cpu: z.string().optional(),
+  }),
+  dataset: z.object({ id: z.string(), digests: z.record(z.string(), z.string()) }),
+  splits: z.record(z.string(), z.string()),
+  variants: z.record(
+    z.string(),
+    z.object({
+      ...Object.fromEntries(SUMMARY_METRICS.map((m) => [m, MetricSummarySchema])),
+      diverged: z.number().int().nonnegative(),
+    }),
+  ),
+  runs: z.array(z.object({
+    ...Object.fromEntries(RUN_METRICS.map((m) => [m, num])),
+    variant: z.string(),
+    seed: z.number().int(),
+    status: z.string(),
+    diverged_epoch: z.number().int().nonnegative(),
+    config: z.string(),
+    row: z.string(),
+    cpu: z.string().optional(),
+  })),
+  runsSha256: z.string(),
+  summarySha256: z.string(),
+});
 
 function summariseMetric(values: number[]): MetricSummary {
   if (values.length === 0) return { n: 0, mean: null, sd: null, min: null, max: null };

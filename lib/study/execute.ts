@@ -28,13 +28,15 @@ export class Executor {
   }
 
   /**
-   * Execute `item`, reporting each epoch to `onEpoch` and, at the end, the
-   * run's phase timings (dataset opening included) to `onTimings`.
+   * Execute `item`, reporting each epoch to `onEpoch`, each batch to
+   * `onBatch` and, at the end, the run's phase timings (dataset opening
+   * included) to `onTimings`.
    */
   async run(
     item: WorkItem,
     onEpoch?: (metrics: EpochMetrics) => void,
     onTimings?: (timings: RunTimings) => void,
+    onBatch?: (epoch: number, fraction: number) => void,
   ): Promise<RunRows> {
     const opening = performance.now();
     const dataset = await this.#open(item.dataset);
@@ -43,6 +45,7 @@ export class Executor {
     const modelDir = item.modelDir;
     return await executeRun(item.task, dataset, this.#env, {
       ...(onEpoch ? { onEpoch } : {}),
+      ...(onBatch ? { onBatch } : {}),
       ...(onTimings
         ? {
           onTimings: (t: RunTimings) =>

@@ -34,6 +34,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready"; backend: BackendInfo }
   | { type: "epoch"; id: number; metrics: EpochMetrics }
+  | { type: "batch"; id: number; epoch: number; fraction: number }
   | { type: "done"; id: number; record: RunRows; timings: RunTimings }
   | { type: "failed"; id?: number; error: FailureInfo };
 

@@ -48,6 +48,8 @@ export interface PoolEvents {
   onWorkerReady?(seconds: number): void;
   onStart?(item: WorkItem): void;
   onEpoch?(item: WorkItem, metrics: EpochMetrics): void;
+  /** Progress inside an epoch (at most about once a second per worker). */
+  onBatch?(item: WorkItem, epoch: number, fraction: number): void;
   onDone(item: WorkItem, record: RunRows, timings: RunTimings): Promise<void>;
 }
 
@@ -181,6 +183,9 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
             break;
           case "epoch":
             events.onEpoch?.(byId.get(message.id)!, message.metrics);
+            break;
+          case "batch":
+            events.onBatch?.(byId.get(message.id)!, message.epoch, message.fraction);
             break;
           case "done": {
             const item = byId.get(message.id)!;

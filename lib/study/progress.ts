@@ -80,6 +80,16 @@ export class Progress {
     this.#draw();
   }
 
+  /** A run is `fraction` of the way through `epoch` (shown on a terminal only). */
+  batch(item: WorkItem, epoch: number, fraction: number): void {
+    if (!this.#tty) return;
+    const epochs = item.task.config.train.epochs;
+    this.#active.set(
+      item.id,
+      `${label(item)} epoch ${epoch}/${epochs} ${Math.floor(fraction * 100)}%`,
+    );
+  }
+
   /** A run finished an epoch. */
   epoch(item: WorkItem, m: EpochMetrics): void {
     const tracked = this.#runs.get(item.id);

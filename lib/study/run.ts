@@ -57,6 +57,8 @@ export interface RunTimings {
 /** Options of {@linkcode executeRun}. */
 export interface ExecuteOptions {
   onEpoch?: (metrics: EpochMetrics) => void;
+  /** Called after every training batch (epoch, share of it done). */
+  onBatch?: (epoch: number, fraction: number) => void;
   /** Receives the run's phase timings (its `dataset` field 0; the caller knows that one). */
   onTimings?: (timings: RunTimings) => void;
   /** Receives the trained model before it is disposed (e.g. to save it). */
@@ -135,6 +137,7 @@ export async function executeRun(
       train: config.train,
       eval: config.eval,
       ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     });
     await options.onModel?.(model);
     const common = {

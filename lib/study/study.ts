@@ -296,6 +296,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         },
         onStart: (item) => progress.start(item),
         onEpoch: (item, m) => progress.epoch(item, m),
+        onBatch: (item, epoch, fraction) => progress.batch(item, epoch, fraction),
         onDone: async (item, rows, runTimings) => {
           const plan = planOf.get(item.id)!;
           await writeRecord(plan.dir, {

@@ -35,10 +35,18 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   try {
     if (!executor) throw new Error("worker received a run before init");
     let timings: RunTimings | undefined;
+    let last = performance.now();
     const record = await executor.run(
       item,
       (metrics) => send({ type: "epoch", id: item.id, metrics }),
       (t) => timings = t,
+      (epoch, fraction) => {
+        // At most one message a second: enough for a live line, negligible for training.
+        const now = performance.now();
+        if (now - last < 1000) return;
+        last = now;
+        send({ type: "batch", id: item.id, epoch, fraction });
+      },
     );
     send({ type: "done", id: item.id, record, timings: timings! });
   } catch (err) {

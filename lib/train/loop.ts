@@ -99,6 +99,8 @@ export interface TrainOptions {
   eval: EvalSettings;
   /** Called after every epoch (progress display). */
   onEpoch?: (metrics: EpochMetrics) => void;
+  /** Called after every training batch with the 1-based epoch and the share of it done. */
+  onBatch?: (epoch: number, fraction: number) => void;
 }
 
 /** Train `model` on `data` and evaluate it; the model keeps the tested weights. */
@@ -128,6 +130,7 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
         const y = Int32Array.from(batch, (i) => data.labels[i]!);
         const out = trainStep(model, optimizer, x, y, options, step++);
         lossSum += out.loss * batch.length;
+        options.onBatch?.(epoch + 1, (start + batch.length) / order.length);
         correct += out.correct;
       }
       const valStart = performance.now();

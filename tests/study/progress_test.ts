@@ -77,3 +77,17 @@ Deno.test("durations read as hours and minutes, minutes and seconds, or seconds"
   assert.equal(formatDuration(12.4), "12s");
   assert.equal(formatDuration(-3), "0s");
 });
+
+Deno.test("on a terminal, the live line shows how far into its epoch each run is", () => {
+  const items = [item(0, "baseline", 1), item(1, "bn", 1)];
+  const out: string[] = [];
+  const progress = new Progress(items, 2, { tty: true, write: (t) => out.push(t) });
+  progress.start(items[0]!);
+  progress.batch(items[0]!, 1, 0.456);
+  progress.start(items[1]!); // any redraw shows the latest state
+  assert.match(
+    out.at(-1)!,
+    /lenet5\/baseline seed 1 epoch 1\/\d+ 45% \| lenet5\/bn seed 1 starting/,
+  );
+  progress.finish();
+});

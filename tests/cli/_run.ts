@@ -5,6 +5,8 @@
  * @module
  */
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { readRows } from "../../lib/store/records.ts";
+import { TIMING_COLUMNS } from "../../lib/store/schema.ts";
 
 /** Absolute path of the project's main.ts. */
 export const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
@@ -67,4 +69,17 @@ export async function runMain(
   const out = await start(args, permissions, cwd).output();
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+/**
+ * The stored rows of a results folder (`runs.csv`, then `epochs.csv`) without
+ * their time columns, one line each in stored order: what two studies of one
+ * configuration must agree on byte for byte.
+ */
+export async function deterministicRows(dir: string): Promise<string> {
+  const { runs, epochs } = await readRows(dir);
+  return [...runs, ...epochs].map((r) =>
+    Object.entries(r).filter(([k]) => !TIMING_COLUMNS.includes(k)).map(([k, v]) => `${k}=${v}`)
+      .join(",")
+  ).join("\n");
 }

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readRows } from "../../lib/store/records.ts";
-import { TIMING_COLUMNS } from "../../lib/store/schema.ts";
-import { runMain, start, studyPermissions } from "./_run.ts";
+import { deterministicRows, runMain, start, studyPermissions } from "./_run.ts";
 
 const STUDY = [
   "study",
@@ -20,15 +18,6 @@ const STUDY = [
   "--workers",
   "2",
 ];
-
-/** Stored rows without time columns, as text. */
-async function rows(dir: string): Promise<string> {
-  const { runs, epochs } = await readRows(dir);
-  return [...runs, ...epochs].map((r) =>
-    Object.entries(r).filter(([k]) => !TIMING_COLUMNS.includes(k)).map(([k, v]) => `${k}=${v}`)
-      .join(",")
-  ).join("\n");
-}
 
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   Deno.test(`${signal} stops a study with exit ${code}, says what was kept and how to resume, and the resumed study matches an uninterrupted one`, async () => {
@@ -73,8 +62,8 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
       const whole = await runMain([...STUDY, "--out", join(tmp, "whole")], studyPermissions(tmp));
       assert.equal(whole.code, 0, whole.stderr);
       assert.equal(
-        await rows(join(out, "placement", "smoke")),
-        await rows(join(tmp, "whole", "placement", "smoke")),
+        await deterministicRows(join(out, "placement", "smoke")),
+        await deterministicRows(join(tmp, "whole", "placement", "smoke")),
       );
     } finally {
       await Deno.remove(tmp, { recursive: true });

@@ -46,6 +46,32 @@ async function each<T>(
 const sample = <T>(arb: fc.Arbitrary<T>, runs: number, salt: number): T[] =>
   fc.sample(arb, { seed: FC_SEED + salt, numRuns: runs });
 
+/** Damage the file at `path` in the way `kind` names, at relative position `at` in [0, 1]. */
+async function damageFile(path: string, kind: string, at: number): Promise<void> {
+  const bytes = await Deno.readFile(path);
+  const i = Math.floor(at * (bytes.length - 1));
+  switch (kind) {
+    case "truncate":
+      return await Deno.writeFile(path, bytes.subarray(0, i));
+    case "flip":
+      bytes[i] = bytes[i]! ^ 0x5a;
+      return await Deno.writeFile(path, bytes);
+    case "empty":
+      return await Deno.writeFile(path, new Uint8Array());
+    case "directory":
+      await Deno.remove(path);
+      return await Deno.mkdir(path);
+    case "garbage":
+      return await Deno.writeFile(path, crypto.getRandomValues(new Uint8Array(1024)));
+    case "append":
+      return await Deno.writeFile(path, new Uint8Array([...bytes, 1, 2, 3, 4]));
+    case "delete":
+      return await Deno.remove(path);
+    default:
+      throw new Error(`unknown damage ${kind}`);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Command lines.
 
@@ -299,31 +325,7 @@ Deno.test({
       const dir = sandbox.path("fz-data");
       await Deno.mkdir(dir);
       for (const f of IDX) await Deno.copyFile(join(FMNIST, f), join(dir, f));
-      const target = join(dir, c.file);
-      const bytes = await Deno.readFile(target);
-      const at = Math.floor(c.at * (bytes.length - 1));
-      switch (c.kind) {
-        case "truncate":
-          await Deno.writeFile(target, bytes.subarray(0, at));
-          break;
-        case "flip":
-          bytes[at] = bytes[at]! ^ 0x5a;
-          await Deno.writeFile(target, bytes);
-          break;
-        case "empty":
-          await Deno.writeFile(target, new Uint8Array());
-          break;
-        case "directory":
-          await Deno.remove(target);
-          await Deno.mkdir(target);
-          break;
-        case "garbage":
-          await Deno.writeFile(target, crypto.getRandomValues(new Uint8Array(1024)));
-          break;
-        case "append":
-          await Deno.writeFile(target, new Uint8Array([...bytes, 1, 2, 3]));
-          break;
-      }
+      await damageFile(join(dir, c.file), c.kind, c.at);
       const outcome: Outcome = await sandbox.run("study", [
         "-e",
         "lenet5",
@@ -380,31 +382,7 @@ Deno.test("damaged saved models are refused by --evaluate with the file named", 
       for (const f of ["model.json", "weights.bin"]) {
         await Deno.copyFile(join(saved, f), join(dir, f));
       }
-      const target = join(dir, c.file);
-      const bytes = await Deno.readFile(target);
-      const at = Math.floor(c.at * (bytes.length - 1));
-      switch (c.kind) {
-        case "truncate":
-          await Deno.writeFile(target, bytes.subarray(0, at));
-          break;
-        case "flip":
-          bytes[at] = bytes[at]! ^ 0x5a;
-          await Deno.writeFile(target, bytes);
-          break;
-        case "empty":
-          await Deno.writeFile(target, new Uint8Array());
-          break;
-        case "directory":
-          await Deno.remove(target);
-          await Deno.mkdir(target);
-          break;
-        case "append":
-          await Deno.writeFile(target, new Uint8Array([...bytes, 0, 0, 0, 0]));
-          break;
-        case "delete":
-          await Deno.remove(target);
-          break;
-      }
+      await damageFile(join(dir, c.file), c.kind, c.at);
       const outcome = await sandbox.run("study", ["--evaluate", dir, "--synthetic"]);
       // A flipped byte inside a JSON string (a name, say) can leave a valid model.
       checkOutcome(outcome, { codes: [0, 2], names: [dir] });

@@ -9,8 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readRows } from "../../lib/store/records.ts";
-import { TIMING_COLUMNS } from "../../lib/store/schema.ts";
-import { runMain, studyPermissions } from "../cli/_run.ts";
+import { deterministicRows, runMain, studyPermissions } from "../cli/_run.ts";
 
 function env(name: string): string | undefined {
   try {
@@ -46,17 +45,6 @@ const skipped = ignore ? " (skipped: no Slurm cluster; scripts/slurm-local.sh up
 
 const STUDY = ["study", "-e", "lenet5", "--profile", "smoke", "--synthetic", "--seeds", "2"];
 
-/** The stored rows without their time columns, as text. */
-async function deterministic(dir: string): Promise<string> {
-  const { runs, epochs } = await readRows(dir);
-  const strip = (rows: Record<string, string>[]) =>
-    rows.map((r) =>
-      Object.entries(r).filter(([k]) => !TIMING_COLUMNS.includes(k)).map(([k, v]) => `${k}=${v}`)
-        .join(",")
-    ).join("\n");
-  return strip(runs) + "\n--\n" + strip(epochs);
-}
-
 async function squeue(jobId: string): Promise<string[]> {
   const out = await new Deno.Command("/usr/bin/squeue", {
     args: ["-h", "-r", "-j", jobId, "-o", "%i %T"],
@@ -82,8 +70,8 @@ Deno.test({
       assert.match(slurm.stdout, /submitted Slurm job \d+: 10 array task\(s\)/);
       assert.match(slurm.stderr, /done through Slurm job \d+; all 10 runs stored/);
       assert.equal(
-        await deterministic(join(tmp, "slurm", "lenet5", "smoke")),
-        await deterministic(join(tmp, "local", "lenet5", "smoke")),
+        await deterministicRows(join(tmp, "slurm", "lenet5", "smoke")),
+        await deterministicRows(join(tmp, "local", "lenet5", "smoke")),
       );
       // Submitting the same command again finds nothing missing.
       const again = await runMain(

@@ -213,3 +213,22 @@ Deno.test("deviationsFor() keeps the deviations of the profile and the variant a
   assert.deepEqual(whys("quick", "baseline"), ["every profile and variant", "quick only"]);
   assert.deepEqual(whys("full", "classical"), ["every profile and variant", "classical only"]);
 });
+
+for (const name of await listSpecs()) {
+  Deno.test(`experiments/${name}.json records what its smoke and quick profiles change as deviations of those profiles`, async () => {
+    const spec = await loadSpec(name);
+    assert.ok(deviationsFor(spec, "full").length > 0, "the full profile's deviations");
+    for (const profile of ["smoke", "quick"] as const) {
+      const own = spec.deviations.filter((d) => d.profiles?.includes(profile));
+      assert.ok(
+        own.some((d) => d.aspect === "profile"),
+        `${name}: no "profile" deviation for ${profile}`,
+      );
+    }
+    for (const d of spec.deviations) {
+      if (d.aspect === "profile") {
+        assert.ok(d.profiles, `${name}: a profile deviation names its profiles`);
+      }
+    }
+  });
+}

@@ -86,6 +86,7 @@ async function extended(variants: unknown[]): Promise<unknown> {
   spec.variants = [baseline, ...variants];
   spec.questions = [{ ...spec.questions[0], comparisons: [["baseline", "baseline"]] }];
   spec.published = [];
+  spec.deviations = [];
   return spec;
 }
 

@@ -9,7 +9,15 @@
  */
 import { posix } from "node:path";
 import { fewResamplesWarning } from "../stats/bootstrap.ts";
-import { type ProfileName, resolveRun, type Spec } from "../spec.ts";
+import {
+  type Deviation,
+  DEVIATION_ASPECTS,
+  type DeviationAspect,
+  deviationsFor,
+  type ProfileName,
+  resolveRun,
+  type Spec,
+} from "../spec.ts";
 import type { Comparison, Interval, StudyAnalysis, Summary } from "./analyze.ts";
 import { fixed, grouped, pValue, table } from "./format.ts";
 import {
@@ -79,6 +87,9 @@ export function experimentMarkdown(a: StudyAnalysis, charts: ChartLink[]): strin
   const smallest = Math.min(...a.variants.map((v) => v.metrics.test_acc.n));
   const coarse = fewResamplesWarning(smallest);
   if (coarse) out.push(`> Note: ${sentence(coarse)}`, "");
+
+  const protocol = protocolSection(a);
+  if (protocol) out.push("## Protocol", "", protocol, "");
 
   out.push("## Research questions", "");
   out.push(ruleText(a.options.alpha, a.options.resamples, a.options.power), "");
@@ -347,7 +358,10 @@ function crossCheckSection(a: StudyAnalysis): string {
   const out: string[] = [];
   out.push(
     `The seed study's numbers are single runs of its own setup. Ours are the mean ± sd over seeds with the ` +
-      `${pct(a)} BCa bootstrap CI of the mean, from the **${a.data.profile}** profile` +
+      `${
+        pct(a)
+      } Student-t interval of the mean (t rather than BCa: the bootstrap under-covers at n = 5), ` +
+      `from the **${a.data.profile}** profile` +
       (a.data.profile === "full" ? "." : `. ${subsampleWarning(a.data.profile)}`),
     "",
   );
@@ -363,7 +377,7 @@ function crossCheckSection(a: StudyAnalysis): string {
         fixed(c.published, d),
         c.ours ? `${meanSd(c.ours, d)} (${c.ours.n})` : "no runs",
         interval(c.interval, d),
-        c.ours ? `${fixed(c.ours.min, d)}–${fixed(c.ours.max, d)}` : "—",
+        interval(c.prediction, d),
         c.ours ? formatDiffShort(c.metric, c.ours.mean - c.published) : "—",
         c.inside === undefined ? "—" : c.inside ? "yes" : "no",
         sources.length > 1 ? `[${sources.indexOf(c.source) + 1}]` : "[1]",
@@ -376,10 +390,10 @@ function crossCheckSection(a: StudyAnalysis): string {
           "Metric",
           "Published",
           "Ours: mean ± sd (n)",
-          `${pct(a)} CI`,
-          "Our runs (min–max)",
+          `${pct(a)} CI of the mean`,
+          `${pct(a)} prediction interval`,
           "Ours − published",
-          "Inside CI?",
+          "Inside PI?",
           "Source",
         ],
         rows,
@@ -391,11 +405,98 @@ function crossCheckSection(a: StudyAnalysis): string {
     out.push("");
     out.push(
       "Our accuracy, loss and gap values are those of runs.csv: measured at the tested epoch (the best epoch " +
-        "when early stopping restores it, else the last).",
+        "when early stopping restores it, else the last). The prediction interval, mean ± t·sd·√(1 + 1/n), " +
+        'is where one more run of ours would land with the stated probability; "Inside PI?" uses it ' +
+        "because each published value is a single run, which the narrower interval of the mean would " +
+        "exclude about a third of the time at n = 5 even if the setups were identical.",
     );
+    const outside = a.crossChecks.filter((c) => c.inside === false);
+    if (outside.length > 0) {
+      out.push(
+        "",
+        "Likely reasons where the published value lies outside our prediction interval:",
+        "",
+      );
+      for (const c of outside) {
+        const reasons = c.reasons ?? [];
+        const named = reasons.length === 0
+          ? "no recorded deviation applies; the difference is unexplained by the protocol"
+          : [...new Set(reasons.map((r) => r.aspect))].map((aspect) =>
+            `${ASPECT_NAMES[aspect]} (${
+              reasons.filter((r) => r.aspect === aspect).map((r) => r.bnlab).join(" ")
+            })`
+          ).join("; ");
+        const wrongData = a.data.meta.dataset.id !== a.spec.dataset.id
+          ? `trained on ${datasetName(a.data.meta.dataset.id)}, not ${
+            datasetName(a.spec.dataset.id)
+          }; `
+          : "";
+        out.push(
+          `- \`${c.variant}\` ${METRIC_INFO[c.metric].heading}: ${wrongData}${named}.`,
+        );
+      }
+    }
   }
   for (const goal of goalSummaries(a)) out.push("", `**Goal.** ${goal}`);
   return out.join("\n");
+}
+
+/** Readable names of deviation aspects. */
+const ASPECT_NAMES: Record<DeviationAspect, string> = {
+  dataset: "dataset",
+  preprocessing: "preprocessing",
+  split: "split",
+  architecture: "architecture",
+  initialiser: "initialiser",
+  batchnorm: "BatchNorm settings",
+  dropout: "dropout",
+  regularisation: "regularisation",
+  optimiser: "optimiser",
+  lr_schedule: "learning-rate schedule",
+  augmentation: "augmentation",
+  epochs: "epochs",
+  early_stopping: "early stopping",
+  evaluation: "evaluation",
+  metric: "metric definition",
+  profile: `profile subsampling`,
+};
+
+/**
+ * The deviations from the seed's protocol that apply to this profile, as a table (undefined
+ * when the spec records none).
+ */
+function protocolSection(a: StudyAnalysis): string | undefined {
+  const profile = a.data.profile as ProfileName;
+  const deviations = deviationsFor(a.spec, profile);
+  if (deviations.length === 0) return undefined;
+  const order = (d: Deviation) => DEVIATION_ASPECTS.indexOf(d.aspect);
+  const sorted = deviations.map((d, i) => ({ d, i }))
+    .sort((x, y) => order(x.d) - order(y.d) || x.i - y.i).map((x) => x.d);
+  const rows = sorted.map((d) => [
+    ASPECT_NAMES[d.aspect],
+    d.open ? "choice (seed silent)" : "deviation",
+    d.seed,
+    d.bnlab,
+    d.why,
+    [
+      d.variants ? d.variants.map((v) => `\`${v}\``).join(", ") : "all variants",
+      d.profiles ? `${d.profiles.join(", ")} only` : "",
+    ].filter((x) => x !== "").join("; "),
+  ]);
+  const choices = deviations.filter((d) => d.open).length;
+  return [
+    `How this study's **${profile}** profile differs from the seed study's protocol, as recorded in ` +
+    `\`experiments/${a.spec.name}.json\` (\`deviations\`): ${deviations.length - choices} ` +
+    `deviation${deviations.length - choices === 1 ? "" : "s"} and ${choices} choice${
+      choices === 1 ? "" : "s"
+    } made where the seed leaves the protocol open.`,
+    "",
+    table(
+      ["Aspect", "Kind", "Seed study", "bnlab", "Why", "Applies to"],
+      rows,
+      ["l", "l", "l", "l", "l", "l"],
+    ),
+  ].join("\n");
 }
 
 /** One sentence per goal: which variants' means reach it. */
@@ -622,7 +723,7 @@ function meanSd(s: Summary, decimals: number): string {
     : `${fixed(s.mean, decimals)} ± ${fixed(s.sd, decimals)}`;
 }
 
-function interval(ci: Interval | undefined, decimals: number): string {
+function interval(ci: { lower: number; upper: number } | undefined, decimals: number): string {
   return ci ? `[${fixed(ci.lower, decimals)}, ${fixed(ci.upper, decimals)}]` : "—";
 }
 

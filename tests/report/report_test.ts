@@ -130,6 +130,45 @@ Deno.test("the report answers each question, cross-checks the seed study and fla
   }
 });
 
+Deno.test("each experiment page prints the profile's protocol deviations and names likely reasons where a published value lies outside", async () => {
+  const tmp = await tempDir();
+  try {
+    const built = await buildReport(await fixture(tmp.path));
+    const file = (name: string) => built.files.find((f) => f.path.endsWith(name))!.content;
+    const placement = file("placement.md");
+    const protocol = placement.slice(
+      placement.indexOf("## Protocol"),
+      placement.indexOf("## Research questions"),
+    );
+    assert.ok(placement.indexOf("## Variants") < placement.indexOf("## Protocol"));
+    assert.match(protocol, /\| Aspect \| Kind \| Seed study \| bnlab \| Why \| Applies to \|/);
+    assert.match(
+      protocol,
+      /\| BatchNorm settings \| choice \(seed silent\) \| Keras BatchNormalization/,
+    );
+    assert.match(
+      protocol,
+      /\| profile subsampling \| deviation \| .*20,000.*\| all variants; quick only \|/,
+    );
+    assert.doesNotMatch(protocol, /smoke only/);
+    const enhancements = file("enhancements.md");
+    assert.match(
+      enhancements,
+      /\| `skip` \| Test accuracy \(%\) \| 98\.78 \| [^|]+\| \[[^|]+\] \| \[[^|]+\] \| [^|]+\| no \|/,
+    );
+    assert.match(
+      enhancements,
+      /"Inside PI\?" uses it because each published value is a single run/,
+    );
+    assert.match(
+      enhancements,
+      /- `skip` Test accuracy \(%\): trained on Fashion-MNIST, not MNIST; dataset \(MNIST when its files are present[^)]*\); .*profile subsampling \(The quick profile trains on a stratified subsample of 6,000/,
+    );
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
 Deno.test("the README summary links the reports relative to the README and leaves the rest alone", async () => {
   const tmp = await tempDir();
   try {

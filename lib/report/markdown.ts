@@ -18,7 +18,7 @@ import {
   resolveRun,
   type Spec,
 } from "../spec.ts";
-import type { Comparison, Interval, StudyAnalysis, Summary } from "./analyze.ts";
+import type { Comparison, StudyAnalysis, Summary } from "./analyze.ts";
 import { fixed, grouped, pValue, table } from "./format.ts";
 import {
   datasetName,

@@ -368,3 +368,59 @@ Deno.test("diverged runs are counted and shown in the report and left out of the
     await tmp.cleanup();
   }
 });
+
+Deno.test("with quick and full results the full report tabulates both verdicts per comparison and the README counts the agreements", async () => {
+  const tmp = await tempDir();
+  try {
+    const results = join(tmp.path, "results");
+    const placement = await spec("placement");
+    await writeFixture(results, placement, { values: PLACEMENT_EPOCHS });
+    // Full: post_bn converges earlier instead, so RQ1's verdict flips.
+    await writeFixture(results, placement, {
+      profile: "full",
+      values: { pre_bn: PLACEMENT_EPOCHS.post_bn!, post_bn: PLACEMENT_EPOCHS.pre_bn! },
+    });
+    await Deno.writeTextFile(
+      join(tmp.path, "README.md"),
+      README.replace("headline quick", "headline full"),
+    );
+    const options = {
+      results,
+      profile: "full" as const,
+      experiments: ["placement"],
+      out: join(tmp.path, "reports"),
+      readme: join(tmp.path, "README.md"),
+      analysis: { ...DEFAULT_ANALYSIS, resamples: 1000 },
+    };
+    const built = await buildReport(options);
+    const file = (name: string) => built.files.find((f) => f.path.endsWith(name))!.content;
+    const page = file("placement.md");
+    assert.match(page, /## Quick vs full profile/);
+    assert.match(
+      page,
+      /\| RQ1 \| `pre_bn` − `post_bn` \| `pre_bn` better than `post_bn` \| `post_bn` better than `pre_bn` \| no \|/,
+    );
+    const rows = page.split("\n").filter((l) => /^\| RQ\d \| `/.test(l));
+    assert.equal(rows.length, 9, "one row per comparison");
+    const agreed = rows.filter((l) => l.endsWith("| yes |")).length;
+    assert.equal(agreed, 8, "only RQ1 differs between the two fixtures");
+    assert.match(page, /they agree in 8 of 9 comparisons testable under both profiles/);
+    const readme = file("README.md");
+    assert.match(
+      readme,
+      /The quick profile's verdict agreed with the full profile's in 8 of 9 comparisons \(`placement`;/,
+    );
+    // The quick report has no agreement table; without quick results neither does the full one.
+    const quickReport = await buildReport({ ...options, profile: "quick", readme: undefined });
+    const quickPage = quickReport.files.find((f) => f.path.endsWith("placement.md"))!.content;
+    assert.doesNotMatch(quickPage, /Quick vs full/);
+    await Deno.remove(join(results, "placement", "quick"), { recursive: true });
+    const alone = await buildReport(options);
+    const alonePage = alone.files.find((f) => f.path.endsWith("placement.md"))!.content;
+    assert.doesNotMatch(alonePage, /Quick vs full/);
+    const aloneReadme = alone.files.find((f) => f.path.endsWith("README.md"))!.content;
+    assert.doesNotMatch(aloneReadme, /quick profile's verdict agreed/);
+  } finally {
+    await tmp.cleanup();
+  }
+});

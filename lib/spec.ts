@@ -92,6 +92,55 @@ const VariantSourceSchema = z.strictObject({
   evaluation: z.record(z.string(), z.unknown()).optional(),
 });
 
+/**
+ * Aspects of a protocol a deviation can concern, in the order the report lists them
+ * (data first, then model, training, evaluation and the profile's own changes).
+ */
+export const DEVIATION_ASPECTS = [
+  "dataset",
+  "preprocessing",
+  "split",
+  "architecture",
+  "initialiser",
+  "batchnorm",
+  "dropout",
+  "regularisation",
+  "optimiser",
+  "lr_schedule",
+  "augmentation",
+  "epochs",
+  "early_stopping",
+  "evaluation",
+  "metric",
+  "profile",
+] as const;
+/** An aspect of a protocol a deviation can concern. */
+export type DeviationAspect = (typeof DEVIATION_ASPECTS)[number];
+
+/**
+ * One difference between the seed study's protocol and bnlab's, or a choice bnlab made where
+ * the seed leaves it open. Documentation only: it never changes what is trained.
+ */
+const DeviationSchema = z.strictObject({
+  aspect: z.enum(DEVIATION_ASPECTS),
+  /** What the seed does (quoted where useful), or that it does not say. */
+  seed: z.string().min(1),
+  /** What bnlab does instead, or the choice it makes. */
+  bnlab: z.string().min(1),
+  /** Why. */
+  why: z.string().min(1),
+  /** The seed leaves this open and `bnlab` states the choice made (rather than a change). */
+  open: z.boolean().default(false),
+  /** Profiles it applies to (default: every profile); e.g. the quick profile's subsample. */
+  profiles: z.array(z.enum(["smoke", "quick", "full"])).min(1).optional(),
+  /** Variants it concerns (default: every variant). */
+  variants: z.array(z.string()).min(1).optional(),
+  /** Metrics it bears on most directly, for the published-number cross-check (default: all). */
+  metrics: z.array(z.enum(METRICS)).min(1).optional(),
+});
+/** One recorded deviation from a seed study's protocol. */
+export type Deviation = z.output<typeof DeviationSchema>;
+
 const SpecSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9_]+$/),
   title: z.string().min(1),
@@ -121,6 +170,12 @@ const SpecSchema = z.strictObject({
     value: z.number(),
     source: z.string().min(1),
   })).default([]),
+  /**
+   * Every deviation from the seed study's protocol, and every choice made where the seed leaves
+   * one open (documentation, like `reproduces`: left out of the spec hash and of every run's
+   * configuration).
+   */
+  deviations: z.array(DeviationSchema).default([]),
   /** Targets the seed study set itself, e.g. "at least 88% test accuracy". */
   goals: z.array(z.strictObject({
     metric: z.enum(METRICS),
@@ -314,6 +369,13 @@ export function parseSpec(json: unknown, source: string): Spec {
       throw fail(["published", i, "variant"], `no variant named "${p.variant}"`);
     }
   });
+  spec.deviations.forEach((d, i) =>
+    d.variants?.forEach((name, k) => {
+      if (!names.has(name)) {
+        throw fail(["deviations", i, "variants", k], `no variant named "${name}"`);
+      }
+    })
+  );
   return spec;
 }
 
@@ -358,10 +420,23 @@ export async function listSpecs(dir = "experiments"): Promise<string[]> {
  * SHA-256 of the spec's canonical JSON: the identity of an experiment's definition.
  * A question's smallest effect size of interest (`sesoi`) only changes how results are
  * judged, never what is trained, so it is left out: tuning it keeps stored results valid.
+ * The protocol `deviations` only document the spec, so they are left out too.
  */
 export function specHash(spec: Spec): string {
   const questions = spec.questions.map(({ sesoi: _sesoi, ...q }) => q);
-  return sha256Hex(canonicalJson({ ...spec, questions } as unknown as Json));
+  const { deviations: _deviations, ...rest } = spec;
+  return sha256Hex(canonicalJson({ ...rest, questions } as unknown as Json));
+}
+
+/**
+ * The deviations of `spec` that apply to `profile`, and to `variant` when one is given,
+ * in the spec's order.
+ */
+export function deviationsFor(spec: Spec, profile: ProfileName, variant?: string): Deviation[] {
+  return spec.deviations.filter((d) =>
+    (d.profiles === undefined || d.profiles.includes(profile)) &&
+    (variant === undefined || d.variants === undefined || d.variants.includes(variant))
+  );
 }
 
 /**

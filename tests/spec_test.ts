@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../lib/errors.ts";
-import { listSpecs, loadSpec, parseSpec, PROFILES, resolveRun, specHash } from "../lib/spec.ts";
+import {
+  deviationsFor,
+  listSpecs,
+  loadSpec,
+  parseSpec,
+  PROFILES,
+  resolveRun,
+  specHash,
+} from "../lib/spec.ts";
 import { rejectsWith, throwsWith } from "./_assert.ts";
 
 for (const name of await listSpecs()) {
@@ -78,6 +86,7 @@ async function extended(variants: unknown[]): Promise<unknown> {
   spec.variants = [baseline, ...variants];
   spec.questions = [{ ...spec.questions[0], comparisons: [["baseline", "baseline"]] }];
   spec.published = [];
+  spec.deviations = [];
   return spec;
 }
 
@@ -151,3 +160,76 @@ Deno.test("extends errors name the JSON path: unknown parent, cycle, position pa
     throwsWith(() => parseSpec(json, "s.json"), UsageError, message);
   }
 });
+
+Deno.test("specHash() and every resolved run ignore the protocol deviations, which only document the spec", async () => {
+  const json = JSON.parse(await Deno.readTextFile("experiments/placement.json"));
+  const without = parseSpec({ ...json, deviations: [] }, "without.json");
+  const withOne = parseSpec({
+    ...json,
+    deviations: [{
+      aspect: "epochs",
+      seed: "at most 12 epochs",
+      bnlab: "at most 6 epochs",
+      why: "a test",
+      profiles: ["quick"],
+    }],
+  }, "with.json");
+  assert.equal(withOne.deviations.length, 1);
+  assert.equal(specHash(withOne), specHash(without));
+  for (const v of without.variants) {
+    for (const profile of PROFILES) {
+      assert.deepEqual(resolveRun(withOne, v.name, profile), resolveRun(without, v.name, profile));
+    }
+  }
+});
+
+Deno.test("a deviation naming an unknown variant or aspect is refused with its path", async () => {
+  const json = JSON.parse(await Deno.readTextFile("experiments/placement.json"));
+  const base = { aspect: "dropout", seed: "s", bnlab: "b", why: "w" };
+  throwsWith(
+    () => parseSpec({ ...json, deviations: [{ ...base, variants: ["nope"] }] }, "x.json"),
+    UsageError,
+    'deviations[0].variants[0]: no variant named "nope"',
+  );
+  throwsWith(
+    () => parseSpec({ ...json, deviations: [{ ...base, aspect: "vibes" }] }, "x.json"),
+    UsageError,
+    "deviations[0].aspect",
+  );
+});
+
+Deno.test("deviationsFor() keeps the deviations of the profile and the variant asked for", async () => {
+  const json = JSON.parse(await Deno.readTextFile("experiments/placement.json"));
+  const spec = parseSpec({
+    ...json,
+    deviations: [
+      { aspect: "dataset", seed: "s", bnlab: "b", why: "every profile and variant" },
+      { aspect: "profile", seed: "s", bnlab: "b", why: "quick only", profiles: ["quick"] },
+      { aspect: "dropout", seed: "s", bnlab: "b", why: "classical only", variants: ["classical"] },
+    ],
+  }, "x.json");
+  const whys = (profile: "quick" | "full", variant?: string) =>
+    deviationsFor(spec, profile, variant).map((d) => d.why);
+  assert.deepEqual(whys("full"), ["every profile and variant", "classical only"]);
+  assert.deepEqual(whys("quick", "baseline"), ["every profile and variant", "quick only"]);
+  assert.deepEqual(whys("full", "classical"), ["every profile and variant", "classical only"]);
+});
+
+for (const name of await listSpecs()) {
+  Deno.test(`experiments/${name}.json records what its smoke and quick profiles change as deviations of those profiles`, async () => {
+    const spec = await loadSpec(name);
+    assert.ok(deviationsFor(spec, "full").length > 0, "the full profile's deviations");
+    for (const profile of ["smoke", "quick"] as const) {
+      const own = spec.deviations.filter((d) => d.profiles?.includes(profile));
+      assert.ok(
+        own.some((d) => d.aspect === "profile"),
+        `${name}: no "profile" deviation for ${profile}`,
+      );
+    }
+    for (const d of spec.deviations) {
+      if (d.aspect === "profile") {
+        assert.ok(d.profiles, `${name}: a profile deviation names its profiles`);
+      }
+    }
+  });
+}

@@ -19,10 +19,13 @@ import { bootstrapMean, bootstrapMeanDiff, fewResamplesWarning } from "../stats/
 import { decideComparison, type Verdict } from "../stats/decision.ts";
 import { describe } from "../stats/describe.ts";
 import { hedgesG } from "../stats/effect.ts";
+import { type TInterval, tMeanInterval, tPredictionInterval } from "../stats/tinterval.ts";
 import { exactPermutationTest } from "../stats/permutation.ts";
 import { detectableEffect, seedsPerArm } from "../stats/power.ts";
 import { intSeedAt } from "../rng.ts";
 import {
+  type Deviation,
+  deviationsFor,
   type Metric,
   type ProfileName,
   PROFILES,
@@ -198,9 +201,20 @@ export interface CrossCheck {
   published: number;
   source: string;
   ours?: Summary;
-  interval?: Interval;
-  /** Whether the published value lies inside our interval (undefined without one). */
+  /** Student-t interval of our mean at the analysis' confidence (n ≥ 2). */
+  interval?: TInterval;
+  /**
+   * Student-t prediction interval of one more run of ours, mean ± t·sd·√(1 + 1/n) (n ≥ 2):
+   * a published value is a single run, so this is the interval it is judged against.
+   */
+  prediction?: TInterval;
+  /** Whether the published value lies inside our prediction interval (undefined without one). */
   inside?: boolean;
+  /**
+   * When it lies outside: the spec's recorded deviations that apply to this profile, variant
+   * and metric, the likely reasons.
+   */
+  reasons?: Deviation[];
 }
 
 /** A goal of the seed study and which variants' means reach it. */
@@ -309,16 +323,30 @@ export function analyzeStudy(
   const crossChecks = spec.published.map((p): CrossCheck => {
     const published = p.value * METRIC_INFO[p.metric].scale;
     const v = summaries.get(p.variant);
-    const interval = v?.intervals[p.metric];
+    const xs = (byVariant.get(p.variant) ?? []).map((r) => r.values[p.metric]);
+    if (!v || xs.length < 2) {
+      return {
+        variant: p.variant,
+        metric: p.metric,
+        published,
+        source: p.source,
+        ...(v ? { ours: v.metrics[p.metric] } : {}),
+      };
+    }
+    const prediction = tPredictionInterval(xs, options.confidence);
+    const inside = prediction.lower <= published && published <= prediction.upper;
+    const reasons = inside ? undefined : deviationsFor(spec, data.profile as ProfileName, p.variant)
+      .filter((d) => d.metrics === undefined || d.metrics.includes(p.metric));
     return {
       variant: p.variant,
       metric: p.metric,
       published,
       source: p.source,
-      ...(v ? { ours: v.metrics[p.metric] } : {}),
-      ...(interval
-        ? { interval, inside: interval.lower <= published && published <= interval.upper }
-        : {}),
+      ours: v.metrics[p.metric],
+      interval: tMeanInterval(xs, options.confidence),
+      prediction,
+      inside,
+      ...(reasons ? { reasons } : {}),
     };
   });
   const goals = spec.goals.map((g): GoalCheck => {

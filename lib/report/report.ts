@@ -11,6 +11,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { ResultsError, UsageError } from "../errors.ts";
 import { exists, readTextIfExists, refuseSymlinks, writeFileAtomic } from "../fs.ts";
 import { listSpecs, loadSpec, type ProfileName, type Spec } from "../spec.ts";
+import { quickFullAgreement } from "./agreement.ts";
 import { type AnalysisOptions, analyzeStudy, DEFAULT_ANALYSIS } from "./analyze.ts";
 import { CHART_NAMES, chartSpecs, renderSvg } from "./charts.ts";
 import { comparisonRecords, recordsCsv, recordsJson } from "./export.ts";
@@ -115,7 +116,14 @@ export async function buildReport(options: ReportOptions): Promise<BuiltReport> 
       sequential ? { ...settings, levels: last.levels } : settings,
     );
     if (sequential) analysis.sequential = record;
-    entries.push({ spec, analysis });
+    // The full profile's page shows how the quick profile's verdicts compare, when both exist.
+    const quick = options.profile === "full"
+      ? await loadStudy(options.results, spec, "quick")
+      : undefined;
+    const agreement = quick
+      ? quickFullAgreement(analyzeStudy(spec, quick, settings), analysis)
+      : undefined;
+    entries.push({ spec, analysis, ...(agreement ? { agreement } : {}) });
     const records = comparisonRecords(analysis);
     files.push({
       path: join(options.out, `${spec.name}-comparisons.json`),
@@ -133,7 +141,7 @@ export async function buildReport(options: ReportOptions): Promise<BuiltReport> 
     }
     files.push({
       path: join(options.out, `${spec.name}.md`),
-      content: experimentMarkdown(analysis, links),
+      content: experimentMarkdown(analysis, links, agreement),
     });
   }
   const reported = entries.filter((e) => e.analysis).map((e) => e.spec.name);

@@ -179,6 +179,7 @@ Deno.test("a spec with lr 1e6 diverges at smoke, and bless, verify and report co
   const question = (diverge.questions as Record<string, unknown>[])[0]!;
   diverge.questions = [{ ...question, comparisons: [["post_bn", "baseline"]] }];
   diverge.published = [];
+  diverge.deviations = [];
   diverge.goals = [];
   const cwd = await project({ diverge });
   const studied = await runMain(

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { type AnalysisOptions, analyzeStudy, DEFAULT_ANALYSIS } from "../../lib/report/analyze.ts";
 import { loadStudy } from "../../lib/report/load.ts";
 import { tQuantile } from "../../lib/stats/quantile.ts";
+import { tMeanInterval, tPredictionInterval } from "../../lib/stats/tinterval.ts";
 import { PLACEMENT_EPOCHS, spec, tempDir, writeFixture } from "./_fixture.ts";
 
 /** Fewer resamples keep the tests fast; everything else as in the report. */
@@ -141,6 +142,50 @@ Deno.test("published values are compared in display units and goals name the var
   assert.equal(goal.atLeast, 88);
   assert.equal(goal.variants.find((v) => v.variant === "baseline")!.reaches, false);
   assert.equal(goal.variants.find((v) => v.variant === "bn")!.reaches, true);
+});
+
+Deno.test("a published value is judged against the Student-t prediction interval of one run, with the interval of the mean beside it", async () => {
+  const tmp = await tempDir();
+  const s = await spec("se_residual");
+  // se_cnn: mean 90.9, sd 0.158 (pp); se_resnet: far below the published 92.62.
+  await writeFixture(tmp.path, s, {
+    profile: "full",
+    values: {
+      se_cnn: { test_acc: [0.907, 0.909, 0.911, 0.908, 0.91] },
+      se_resnet: { test_acc: [0.9, 0.901, 0.899, 0.9, 0.9] },
+    },
+  });
+  const data = (await loadStudy(tmp.path, s, "full"))!;
+  await tmp.cleanup();
+  const a = analyzeStudy(s, data, FAST);
+  const cnn = a.crossChecks.find((c) => c.variant === "se_cnn" && c.metric === "test_acc")!;
+  const xs = [90.7, 90.9, 91.1, 90.8, 91.0];
+  const close = (got: { lower: number; upper: number } | undefined, want: typeof got) =>
+    assert.ok(
+      got && want && Math.abs(got.lower - want.lower) < 1e-9 &&
+        Math.abs(got.upper - want.upper) < 1e-9,
+      `${JSON.stringify(got)} vs ${JSON.stringify(want)}`,
+    );
+  close(cnn.interval, tMeanInterval(xs, FAST.confidence));
+  close(cnn.prediction, tPredictionInterval(xs, FAST.confidence));
+  assert.ok(
+    cnn.prediction!.upper - cnn.prediction!.lower > cnn.interval!.upper - cnn.interval!.lower,
+  );
+  // 90.94 lies inside both: mean 90.9 ± 2.776·0.158/√5 = [90.70, 91.10].
+  assert.equal(cnn.inside, true);
+  assert.equal(cnn.reasons, undefined);
+  const res = a.crossChecks.find((c) => c.variant === "se_resnet" && c.metric === "test_acc")!;
+  assert.equal(res.inside, false);
+  const aspects = res.reasons!.map((d) => d.aspect);
+  assert.ok(aspects.includes("architecture") && aspects.includes("augmentation"), `${aspects}`);
+  assert.ok(
+    !aspects.includes("profile"),
+    "the quick and smoke profiles' deviations are not full's",
+  );
+  assert.ok(
+    res.reasons!.every((d) => d.metrics === undefined || d.metrics.includes("test_acc")),
+    "only deviations bearing on test accuracy",
+  );
 });
 
 Deno.test("an undetermined comparison says how many seeds would settle it", async () => {

@@ -130,6 +130,45 @@ Deno.test("the report answers each question, cross-checks the seed study and fla
   }
 });
 
+Deno.test("each experiment page prints the profile's protocol deviations and names likely reasons where a published value lies outside", async () => {
+  const tmp = await tempDir();
+  try {
+    const built = await buildReport(await fixture(tmp.path));
+    const file = (name: string) => built.files.find((f) => f.path.endsWith(name))!.content;
+    const placement = file("placement.md");
+    const protocol = placement.slice(
+      placement.indexOf("## Protocol"),
+      placement.indexOf("## Research questions"),
+    );
+    assert.ok(placement.indexOf("## Variants") < placement.indexOf("## Protocol"));
+    assert.match(protocol, /\| Aspect \| Kind \| Seed study \| bnlab \| Why \| Applies to \|/);
+    assert.match(
+      protocol,
+      /\| BatchNorm settings \| choice \(seed silent\) \| Keras BatchNormalization/,
+    );
+    assert.match(
+      protocol,
+      /\| profile subsampling \| deviation \| .*20,000.*\| all variants; quick only \|/,
+    );
+    assert.doesNotMatch(protocol, /smoke only/);
+    const enhancements = file("enhancements.md");
+    assert.match(
+      enhancements,
+      /\| `skip` \| Test accuracy \(%\) \| 98\.78 \| [^|]+\| \[[^|]+\] \| \[[^|]+\] \| [^|]+\| no \|/,
+    );
+    assert.match(
+      enhancements,
+      /"Inside PI\?" uses it because each published value is a single run/,
+    );
+    assert.match(
+      enhancements,
+      /- `skip` Test accuracy \(%\): trained on Fashion-MNIST, not MNIST; dataset \(MNIST when its files are present[^)]*\); .*profile subsampling \(The quick profile trains on a stratified subsample of 6,000/,
+    );
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
 Deno.test("the README summary links the reports relative to the README and leaves the rest alone", async () => {
   const tmp = await tempDir();
   try {
@@ -325,6 +364,62 @@ Deno.test("diverged runs are counted and shown in the report and left out of the
     const page = built.files.find((f) => f.path.endsWith("placement.md"))!.content;
     assert.match(page, /1 run diverged .* `baseline` seed 1 \(epoch 1\)/);
     assert.match(page, /29 runs/);
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+Deno.test("with quick and full results the full report tabulates both verdicts per comparison and the README counts the agreements", async () => {
+  const tmp = await tempDir();
+  try {
+    const results = join(tmp.path, "results");
+    const placement = await spec("placement");
+    await writeFixture(results, placement, { values: PLACEMENT_EPOCHS });
+    // Full: post_bn converges earlier instead, so RQ1's verdict flips.
+    await writeFixture(results, placement, {
+      profile: "full",
+      values: { pre_bn: PLACEMENT_EPOCHS.post_bn!, post_bn: PLACEMENT_EPOCHS.pre_bn! },
+    });
+    await Deno.writeTextFile(
+      join(tmp.path, "README.md"),
+      README.replace("headline quick", "headline full"),
+    );
+    const options = {
+      results,
+      profile: "full" as const,
+      experiments: ["placement"],
+      out: join(tmp.path, "reports"),
+      readme: join(tmp.path, "README.md"),
+      analysis: { ...DEFAULT_ANALYSIS, resamples: 1000 },
+    };
+    const built = await buildReport(options);
+    const file = (name: string) => built.files.find((f) => f.path.endsWith(name))!.content;
+    const page = file("placement.md");
+    assert.match(page, /## Quick vs full profile/);
+    assert.match(
+      page,
+      /\| RQ1 \| `pre_bn` − `post_bn` \| `pre_bn` better than `post_bn` \| `post_bn` better than `pre_bn` \| no \|/,
+    );
+    const rows = page.split("\n").filter((l) => /^\| RQ\d \| `/.test(l));
+    assert.equal(rows.length, 9, "one row per comparison");
+    const agreed = rows.filter((l) => l.endsWith("| yes |")).length;
+    assert.equal(agreed, 8, "only RQ1 differs between the two fixtures");
+    assert.match(page, /they agree in 8 of 9 comparisons testable under both profiles/);
+    const readme = file("README.md");
+    assert.match(
+      readme,
+      /The quick profile's verdict agreed with the full profile's in 8 of 9 comparisons \(`placement`;/,
+    );
+    // The quick report has no agreement table; without quick results neither does the full one.
+    const quickReport = await buildReport({ ...options, profile: "quick", readme: undefined });
+    const quickPage = quickReport.files.find((f) => f.path.endsWith("placement.md"))!.content;
+    assert.doesNotMatch(quickPage, /Quick vs full/);
+    await Deno.remove(join(results, "placement", "quick"), { recursive: true });
+    const alone = await buildReport(options);
+    const alonePage = alone.files.find((f) => f.path.endsWith("placement.md"))!.content;
+    assert.doesNotMatch(alonePage, /Quick vs full/);
+    const aloneReadme = alone.files.find((f) => f.path.endsWith("README.md"))!.content;
+    assert.doesNotMatch(aloneReadme, /quick profile's verdict agreed/);
   } finally {
     await tmp.cleanup();
   }

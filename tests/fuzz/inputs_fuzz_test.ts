@@ -155,7 +155,7 @@ const commandLine = fc.constantFrom("study", "verify", "report").chain((command)
 
 Deno.test("hostile command lines get a documented exit code and a message naming the offender, and write nothing", async () => {
   const before = await projectFingerprint();
-  const cases = sample(commandLine, fuzzRuns(12), 1);
+  const cases = sample(commandLine, fuzzRuns(10), 1);
   await each("command line", cases, async (sandbox, c) => {
     const used = new Set(c.hostile.flatMap((h) => h.args).map((a) => a.split("=")[0]!));
     const base = BASE[c.command]!.filter(([flag]) =>
@@ -270,7 +270,7 @@ function mutate(
 }
 
 Deno.test("hostile spec documents are spec errors naming the file, or train normally; never a crash", async () => {
-  const cases = sample(specMutation, fuzzRuns(10), 2);
+  const cases = sample(specMutation, fuzzRuns(8), 2);
   await each("spec", cases, async (sandbox, c) => {
     const spec = mutate(TINY_SPEC as unknown as JsonValue, c.path, c.value);
     await Deno.writeTextFile(sandbox.path("experiments", "fz.json"), JSON.stringify(spec, null, 2));
@@ -320,7 +320,7 @@ Deno.test({
     "damaged dataset files stop the study with a data error naming the file, leaving nothing behind",
   ignore: !haveData,
   fn: async () => {
-    const cases = sample(dataDamage, fuzzRuns(6), 3);
+    const cases = sample(dataDamage, fuzzRuns(4), 3);
     await each("dataset", cases, async (sandbox, c) => {
       const dir = sandbox.path("fz-data");
       await Deno.mkdir(dir);
@@ -375,7 +375,7 @@ Deno.test("damaged saved models are refused by --evaluate with the file named", 
     ]);
     assert.equal(trained.code, 0, trained.stderr);
     const saved = template.path(models, "lenet5", "smoke", "models", "baseline-seed1");
-    const cases = sample(modelDamage, fuzzRuns(6), 4);
+    const cases = sample(modelDamage, fuzzRuns(5), 4);
     await each("model", cases, async (sandbox, c) => {
       const dir = sandbox.path("fz-model");
       await Deno.mkdir(dir);
@@ -468,7 +468,7 @@ Deno.test("damaged results, records, meta.json and golden files are named in a c
       RESULTS,
     ]);
     assert.equal(trained.code, 0, trained.stderr);
-    const cases = sample(resultsDamage, fuzzRuns(10), 5);
+    const cases = sample(resultsDamage, fuzzRuns(8), 5);
     await each("results", cases, async (sandbox, c) => {
       for (const dir of [RESULTS]) {
         await copyTree(template.path(dir), sandbox.path(dir));

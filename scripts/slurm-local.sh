@@ -69,6 +69,9 @@ InactiveLimit=0
 MinJobAge=600
 KillWait=10
 Waittime=0
+# Without a default, a job that names no --mem would claim the whole node's memory under
+# CR_Core_Memory, and array tasks would run one at a time.
+DefMemPerCPU=$((mem / cpus))
 NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF

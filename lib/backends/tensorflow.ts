@@ -50,8 +50,8 @@ export async function probeTensorflow(): Promise<string> {
           `${name} could not load under the task's permissions (${
             firstLine(err)
           }): the tfjs-node packages read environment variables and files of their own, which ` +
-            `bnlab's tasks do not grant (least privilege). Use --backend native (oneDNN, the ` +
-            `fastest backend on CPUs) or --backend wasm.`,
+            `bnlab's tasks do not grant (least privilege); use --backend native or --backend ` +
+            `wasm (native, oneDNN, is the fastest on CPUs).`,
         );
       }
       failures.push(`${name}: ${firstLine(err)}`);

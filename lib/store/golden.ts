@@ -339,19 +339,6 @@ export async function readGolden(path: string): Promise<GoldenFile> {
   if (typeof file !== "object" || file === null || Array.isArray(file)) {
     throw new GoldenError(`Golden file ${path} is malformed (not a JSON object).`);
   }
-  if (file.format === GOLDEN_FORMAT) {
-    const parsed = GoldenFileSchema.safeParse(file);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new GoldenError(
-        `Golden file ${path} is malformed (${
-          issue.path.join(".") || "(root)"
-        }: ${issue.message}); ` +
-          `it was edited by hand or damaged. Restore it from version control, or re-bless it ` +
-          `with \`deno task study ... --bless\`.`,
-      );
-    }
-  }
   const missing = [
     "format",
     "experiment",
@@ -374,6 +361,15 @@ export async function readGolden(path: string): Promise<GoldenFile> {
         ? `Golden file ${path} is malformed (missing ${missing.join(", ")}).`
         : `Golden file ${path} has format ${JSON.stringify(file.format)}, not ${GOLDEN_FORMAT}; ` +
           `re-bless it with \`deno task study ... --bless\` (or migrate it).`,
+    );
+  }
+  const parsed = GoldenFileSchema.safeParse(file);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new GoldenError(
+      `Golden file ${path} is malformed (${issue.path.join(".") || "(root)"}: ${issue.message}); ` +
+        `it was edited by hand or damaged. Restore it from version control, or re-bless it ` +
+        `with \`deno task study ... --bless\`.`,
     );
   }
   const actual = summaryHash(file);

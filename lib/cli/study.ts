@@ -83,9 +83,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const evaluatePath = stringOption(values.evaluate);
   if (evaluatePath !== undefined) return await evaluateSaved(evaluatePath, values);
+  // Flags of --until-resolved are checked before anything touches the disk.
+  const plan = values["until-resolved"] === true ? roundsPlan(values) : undefined;
+  if (!plan && (values["max-seeds"] !== undefined || values["round-seeds"] !== undefined)) {
+    throw new UsageError("--max-seeds and --round-seeds only apply with --until-resolved.");
+  }
   const options = await parseStudyOptions(values);
-  if (values["until-resolved"] === true) {
-    const plan = roundsPlan(values, options.seeds);
+  if (plan) {
     const { runUntilResolved } = await import("./rounds.ts");
     const outcomes = await runUntilResolved(options, plan, ["study", ...argv]);
     for (const o of outcomes) {
@@ -96,9 +100,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  if (values["max-seeds"] !== undefined || values["round-seeds"] !== undefined) {
-    throw new UsageError("--max-seeds and --round-seeds only apply with --until-resolved.");
-  }
   await runStudy(options, ["study", ...argv]);
   return 0;
 }
@@ -106,7 +107,6 @@ export async function run(argv: string[]): Promise<number> {
 /** The sequential plan of --until-resolved; the first look is --seeds N (seeds 1..N). */
 function roundsPlan(
   values: Record<string, unknown>,
-  seeds: number[],
 ): { start: number; step: number; max: number; alpha: number } {
   if (values["seed-list"] !== undefined || values.variant !== undefined || values.bless === true) {
     throw new UsageError(
@@ -117,7 +117,7 @@ function roundsPlan(
   if (values["max-seeds"] === undefined) {
     throw new UsageError("--until-resolved needs --max-seeds N, the cap on seeds per variant.");
   }
-  const start = seeds.length;
+  const start = intOption("seeds", values.seeds, 5, { max: 1000 });
   const max = intOption("max-seeds", values["max-seeds"], start, {
     min: Math.max(2, start),
     max: 1000,

@@ -100,7 +100,7 @@ export function experimentMarkdown(a: StudyAnalysis, charts: ChartLink[]): strin
     const warnings = [
       ...new Set(q.comparisons.flatMap((c) => (c.fewResamples ? [c.fewResamples] : []))),
     ];
-    for (const w of warnings) out.push(`> Note: ${sentence(w)} (the BCa column only).`, "");
+    for (const w of warnings) out.push(`> Note on the BCa column: ${sentence(w)}`, "");
   }
   if (a.sequential) out.push(...sequentialSection(a), "");
 

@@ -123,6 +123,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const evaluatePath = stringOption(values.evaluate);
   if (evaluatePath !== undefined) return await evaluateSaved(evaluatePath, values);
+  // Flags of --until-resolved are checked before anything touches the disk.
+  const plan = values["until-resolved"] === true ? roundsPlan(values) : undefined;
+  if (!plan && (values["max-seeds"] !== undefined || values["round-seeds"] !== undefined)) {
+    throw new UsageError("--max-seeds and --round-seeds only apply with --until-resolved.");
+  }
   const options = await parseStudyOptions(values);
   const launcher = choiceOption("launcher", values.launcher, ["local", "slurm"] as const, "local");
   const slurmOnly = [
@@ -138,7 +143,7 @@ export async function run(argv: string[]): Promise<number> {
     "poll",
   ].filter((name) => values[name] !== undefined);
   if (launcher === "slurm") {
-    if (options.shard || values["until-resolved"] === true) {
+    if (options.shard || plan) {
       throw new UsageError(
         "--launcher slurm makes its own shards; leave out --shard and --until-resolved.",
       );
@@ -151,8 +156,7 @@ export async function run(argv: string[]): Promise<number> {
       `--${slurmOnly[0]} only applies with --launcher slurm; add it, or leave the option out.`,
     );
   }
-  if (values["until-resolved"] === true) {
-    const plan = roundsPlan(values, options.seeds);
+  if (plan) {
     const { runUntilResolved } = await import("./rounds.ts");
     const outcomes = await runUntilResolved(options, plan, ["study", ...argv]);
     for (const o of outcomes) {
@@ -163,9 +167,6 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  if (values["max-seeds"] !== undefined || values["round-seeds"] !== undefined) {
-    throw new UsageError("--max-seeds and --round-seeds only apply with --until-resolved.");
-  }
   await runStudy(options, ["study", ...argv]);
   return 0;
 }
@@ -173,7 +174,6 @@ export async function run(argv: string[]): Promise<number> {
 /** The sequential plan of --until-resolved; the first look is --seeds N (seeds 1..N). */
 function roundsPlan(
   values: Record<string, unknown>,
-  seeds: number[],
 ): { start: number; step: number; max: number; alpha: number } {
   if (values["seed-list"] !== undefined || values.variant !== undefined || values.bless === true) {
     throw new UsageError(
@@ -184,7 +184,7 @@ function roundsPlan(
   if (values["max-seeds"] === undefined) {
     throw new UsageError("--until-resolved needs --max-seeds N, the cap on seeds per variant.");
   }
-  const start = seeds.length;
+  const start = intOption("seeds", values.seeds, 5, { max: 1000 });
   const max = intOption("max-seeds", values["max-seeds"], start, {
     min: Math.max(2, start),
     max: 1000,

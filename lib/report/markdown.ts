@@ -119,7 +119,7 @@ export function experimentMarkdown(
     const warnings = [
       ...new Set(q.comparisons.flatMap((c) => (c.fewResamples ? [c.fewResamples] : []))),
     ];
-    for (const w of warnings) out.push(`> Note: ${sentence(w)} (the BCa column only).`, "");
+    for (const w of warnings) out.push(`> Note on the BCa column: ${sentence(w)}`, "");
   }
   if (a.sequential) out.push(...sequentialSection(a), "");
   if (agreement) out.push("## Quick vs full profile", "", agreementSection(agreement), "");

@@ -34,6 +34,13 @@ Deno.test("study refuses bad input with a one-line error, exit code 2, and write
     [["--variant", "nope", "-e", "lenet5"], /No chosen experiment has a variant "nope"/],
     [["--workers", "0"], /--workers must be a whole number from 1/],
     [["--frobnicate"], /Unknown option --frobnicate for study/],
+    [["--until-resolved"], /--until-resolved needs --max-seeds N/],
+    [["--until-resolved", "--seed-list", "1,2"], /cannot be combined with --seed-list/],
+    [
+      ["--until-resolved", "--seeds", "5", "--max-seeds", "3"],
+      /--max-seeds must be a whole number from 5/,
+    ],
+    [["--max-seeds", "9"], /only apply with --until-resolved/],
   ];
   for (const [args, message] of cases) {
     const r = await runMain(["study", "--out", join(out, "r"), ...args], studyPermissions(out));

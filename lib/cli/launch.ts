@@ -81,7 +81,9 @@ function selectionArgs(options: StudyOptions, backend: string, threads: number):
 }
 
 /** Submit the study's missing runs as a Slurm array; returns the exit code. */
-export async function launchSlurm(options: StudyOptions, launch: LaunchOptions): Promise<number> {
+export async function launchSlurm(given: StudyOptions, launch: LaunchOptions): Promise<number> {
+  // Each array task trains with --threads = --cpus-per-task: plan with the same run keys.
+  const options = { ...given, threads: launch.settings.cpusPerTask };
   if (options.bless) {
     throw new UsageError(
       "--bless cannot be combined with --launcher slurm; once the array has finished, bless with " +
@@ -90,7 +92,7 @@ export async function launchSlurm(options: StudyOptions, launch: LaunchOptions):
   }
   // The nodes must train exactly the configuration planned here, so the backend is named.
   const planned = plannedBackend(options.backend, launch.settings.cpusPerTask);
-  const runs = await planRuns({ ...options, threads: launch.settings.cpusPerTask });
+  const runs = await planRuns(options);
   const missing = runs.filter((r) => !r.stored).map((r) => r.index);
   const out = resolve(options.out);
   const jobName = `bnlab-${options.profile}`;
@@ -170,7 +172,7 @@ async function waitFor(
       options.out,
     );
   }
-  const runs = await planRuns({ ...options, threads: launch.settings.cpusPerTask });
+  const runs = await planRuns(options);
   const missing = runs.filter((r) => !r.stored);
   if (missing.length === 0) {
     console.error(

@@ -97,6 +97,30 @@ export async function readTextIfExists(path: string): Promise<string | undefined
   }
 }
 
+/**
+ * Parse `text`, the contents of `path`, as JSON. A syntax error becomes the
+ * error `fail` builds from `"<path> is not valid JSON (<parser's reason>)"`,
+ * so every reader names the file, keeps its own error class and advice, and
+ * never lets a bare `SyntaxError` (a stack trace) reach the user.
+ *
+ * @example
+ * ```ts
+ * import { parseJsonText } from "./fs.ts";
+ * parseJsonText("a.json", '{"x":1}', (m) => new Error(m)); // { x: 1 }
+ * ```
+ */
+export function parseJsonText(
+  path: string,
+  text: string,
+  fail: (message: string) => Error,
+): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw fail(`${path} is not valid JSON (${(err as Error).message})`);
+  }
+}
+
 /** True when `path` exists (file or folder). */
 export async function exists(path: string): Promise<boolean> {
   try {

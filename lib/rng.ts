@@ -224,6 +224,21 @@ export function dropoutStream(seed: number, path: string, step: number): Uint32A
 }
 
 /**
+ * The dropout stream of the layer at `path` in batch `batch` of the
+ * batch-norm recalibration before evaluating epoch `epoch` (0-based) of a run
+ * seeded `seed`: `streamState(seed, "recalibrate", path, epoch, batch)`, so
+ * recalibration never reuses a training step's mask.
+ */
+export function recalibrationDropoutStream(
+  seed: number,
+  path: string,
+  epoch: number,
+  batch: number,
+): Uint32Array {
+  return streamState(seed, "recalibrate", path, epoch, batch);
+}
+
+/**
  * Keep decisions of elements [`from`, `to`) of the mask of `stream` and `rate`,
  * written as bits into `bits` (bit `i & 31` of `bits[i >> 5]` is element `i`,
  * 1 = kept; the words' other bits are left as they are). `from` must be a

@@ -9,8 +9,9 @@
  */
 import { z } from "zod";
 import { UsageError } from "./errors.ts";
+import { parseJsonText } from "./fs.ts";
 import { canonicalJson, type Json, sha256Hex } from "./hash.ts";
-import { LayerSchema, ModelSettingsSchema } from "./models/types.ts";
+import { type Layer, LayerSchema, ModelSettingsSchema } from "./models/types.ts";
 import { EvaluationSchema, TrainingSchema } from "./train/settings.ts";
 
 const positiveInt = z.number().int().positive();
@@ -24,6 +25,13 @@ const ProfileSchema = z.strictObject({
   epochScale: z.number().positive().max(1).default(1),
   /** Cap on epochs after scaling. */
   maxEpochs: positiveInt.optional(),
+  /**
+   * Re-estimate batch-norm population statistics before every evaluation
+   * (`evaluation.recalibrateBatchNorm`), for the variants it changes: those
+   * with a batch-norm layer that evaluate with running statistics. Others
+   * resolve exactly as without it, so their stored runs stay valid.
+   */
+  recalibrateBatchNorm: z.literal(true).optional(),
 });
 
 /** Metrics a research question can compare (columns of runs.csv, plus derived ones). */
@@ -392,12 +400,7 @@ export async function loadSpec(name: string, dir = "experiments"): Promise<Spec>
     }
     throw err;
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`Malformed experiment spec ${path}: ${(err as Error).message}.`);
-  }
+  const json = parseJsonText(path, text, (m) => new UsageError(`Malformed experiment spec ${m}.`));
   const spec = parseSpec(json, path);
   if (spec.name !== name) {
     throw new UsageError(
@@ -470,6 +473,25 @@ export function resolveRun(spec: Spec, variant: string, profile: ProfileName): R
     layers: v.layers,
     model: spec.model,
     train,
-    eval: { ...spec.evaluation, ...v.evaluation } as RunConfig["eval"],
+    eval: evaluationOf(spec, v, p),
   };
+}
+
+/** The evaluation settings of variant `v` under profile `p`. */
+function evaluationOf(
+  spec: Spec,
+  v: Spec["variants"][number],
+  p: Spec["profiles"][ProfileName],
+): RunConfig["eval"] {
+  const settings = { ...spec.evaluation, ...v.evaluation } as RunConfig["eval"];
+  if (p.recalibrateBatchNorm && !settings.batchStatsAtEval && hasBatchNorm(v.layers)) {
+    settings.recalibrateBatchNorm = true;
+  }
+  return settings;
+}
+
+function hasBatchNorm(layers: readonly Layer[]): boolean {
+  return layers.some((l) =>
+    l.type === "batchnorm" || (l.type === "residual" && hasBatchNorm(l.body))
+  );
 }

@@ -40,6 +40,21 @@ Deno.test("resolveRun() merges variant overrides and scales epochs by profile", 
   throwsWith(() => resolveRun(spec, "nope", "quick"), UsageError, 'has no variant "nope"');
 });
 
+Deno.test("a profile's batch-norm recalibration reaches only variants it changes, leaving the others' configuration as it was", async () => {
+  const spec = await loadSpec("dropout_bn_rules");
+  const before = Object.fromEntries(
+    spec.variants.map((v) => [v.name, resolveRun(spec, v.name, "quick")]),
+  );
+  spec.profiles.quick.recalibrateBatchNorm = true;
+  const changed = spec.variants.filter((v) =>
+    JSON.stringify(resolveRun(spec, v.name, "quick")) !== JSON.stringify(before[v.name])
+  ).map((v) => v.name);
+  // Variants with batch norm, except the one that evaluates with batch statistics.
+  assert.deepEqual(changed, ["bn_before_relu", "bn_after_relu"]);
+  assert.equal(resolveRun(spec, "bn_after_relu", "quick").eval.recalibrateBatchNorm, true);
+  assert.equal(resolveRun(spec, "bn_after_relu", "full").eval.recalibrateBatchNorm, undefined);
+});
+
 Deno.test("parseSpec() names the path of each problem and rejects unknown fields and variants", async () => {
   const good = JSON.parse(await Deno.readTextFile("experiments/lenet5.json"));
   const typo = structuredClone(good);

@@ -10,7 +10,7 @@
 // deno-lint-ignore-file no-console
 import { join } from "node:path";
 import { z } from "zod";
-import { exists } from "../fs.ts";
+import { exists, parseJsonText, readTextIfExists } from "../fs.ts";
 import { finished, queued } from "../launch/slurm.ts";
 import { listSpecs, loadSpec, PROFILES, resolveRun, type Spec } from "../spec.ts";
 import { configHash, readRecords, runConfig } from "../store/records.ts";
@@ -166,16 +166,26 @@ export async function run(argv: string[]): Promise<number> {
 async function slurmStatus(root: string): Promise<void> {
   const base = join(root, ".slurm");
   if (!(await exists(base))) return;
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(base)) if (entry.isDirectory) names.push(entry.name);
   const jobs: { name: string; jobId: string; submitted: number }[] = [];
-  for await (const entry of Deno.readDir(base)) {
-    if (!entry.isDirectory) continue;
-    const text = await Deno.readTextFile(join(base, entry.name, "job.json")).catch(() => undefined);
-    const job = text === undefined ? undefined : JobSchema.safeParse(JSON.parse(text));
-    if (job?.success) {
-      jobs.push({ name: entry.name, jobId: job.data.jobId, submitted: job.data.submitted.length });
+  for (const name of names.sort()) {
+    const path = join(base, name, "job.json");
+    let problem: string;
+    try {
+      const text = await readTextIfExists(path);
+      if (text === undefined) continue; // the submission did not get that far
+      const job = JobSchema.safeParse(parseJsonText(path, text, (m) => new Error(m)));
+      if (job.success) {
+        jobs.push({ name, jobId: job.data.jobId, submitted: job.data.submitted.length });
+        continue;
+      }
+      problem = `${path} is not a bnlab job record (${job.error.issues[0]!.message})`;
+    } catch (err) {
+      problem = (err as Error).message.split("\n")[0]!;
     }
+    console.log(`slurm job ${name}: unreadable; ${problem}`);
   }
-  jobs.sort((a, b) => a.name.localeCompare(b.name));
   for (const job of jobs) {
     let line: string;
     try {

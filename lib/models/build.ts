@@ -38,6 +38,13 @@ export interface ForwardContext {
    * `path` for this step, from which its mask is drawn; training only.
    */
   dropoutStream?: (path: string) => ArrayLike<number>;
+  /**
+   * In training mode, the weight of this batch's statistics in every
+   * batch-norm layer's running averages instead of the layer's own momentum
+   * (PyTorch convention: 1 replaces them). Recalibration uses it to turn the
+   * running averages into an exact cumulative mean over several batches.
+   */
+  batchNormMomentum?: number;
 }
 
 /** A compiled model. */
@@ -295,7 +302,7 @@ function batchNormLayer(
   env: Env,
 ): Compiled {
   const c = inShape[inShape.length - 1]!;
-  const mom = momentum ?? env.options.batchNorm.momentum;
+  const layerMomentum = momentum ?? env.options.batchNorm.momentum;
   const eps = epsilon ?? env.options.batchNorm.epsilon;
   const gamma = addParam(env, `${path}/gamma`, [c], new Float32Array(c).fill(1)) as tf.Tensor1D;
   const beta = addParam(env, `${path}/beta`, [c], new Float32Array(c)) as tf.Tensor1D;
@@ -309,6 +316,7 @@ function batchNormLayer(
       }
       const { y, mean, variance } = batchNormTrain(x, gamma, beta, eps);
       if (ctx.training) {
+        const mom = ctx.batchNormMomentum ?? layerMomentum;
         const m = x.size / c;
         runMean.assign(tf.add(tf.mul(runMean, 1 - mom), tf.mul(mean, mom)));
         runVar.assign(

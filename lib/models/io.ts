@@ -15,7 +15,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { join } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.ts";
-import { writeFileAtomic } from "../fs.ts";
+import { parseJsonText, writeFileAtomic } from "../fs.ts";
 import { sha256Hex } from "../hash.ts";
 import { rngAt } from "../rng.ts";
 import { LayerSchema } from "./types.ts";
@@ -160,11 +160,7 @@ async function readJson(path: string): Promise<unknown> {
       }); --evaluate needs a folder written by \`deno task study --save-models\`.`,
     );
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${path} is not valid JSON (${(err as Error).message}).`);
-  }
+  return parseJsonText(path, text, (m) => new UsageError(`${m}.`));
 }
 
 async function readWeights(path: string): Promise<Uint8Array> {

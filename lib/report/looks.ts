@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { ResultsError } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "../fs.ts";
+import { parseJsonText, readTextIfExists, writeFileAtomic } from "../fs.ts";
 import { lookSchedule, sequentialBounds } from "../stats/sequential.ts";
 import type { StudyAnalysis } from "./analyze.ts";
 
@@ -59,15 +59,11 @@ export async function readLooks(dir: string): Promise<LookRecord | undefined> {
   const path = looksPath(dir);
   const text = await readTextIfExists(path);
   if (text === undefined) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ResultsError(
-      `${path} is not valid JSON (${(err as Error).message}). It records the sequential looks of ` +
-        `the study; restore it, or delete it to report the folder as a fixed-size study.`,
-    );
-  }
+  const json = parseJsonText(path, text, (m) =>
+    new ResultsError(
+      `${m}. It records the sequential looks of the study; restore it, or delete it to report ` +
+        `the folder as a fixed-size study.`,
+    ));
   const parsed = RecordSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -22,7 +22,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { GoldenError } from "../errors.ts";
-import { writeFileAtomic } from "../fs.ts";
+import { parseJsonText, writeFileAtomic } from "../fs.ts";
 import { canonicalJson, type Json, sha256Hex } from "../hash.ts";
 import { describe } from "../stats/describe.ts";
 import type { StudyMeta } from "./meta.ts";
@@ -330,12 +330,7 @@ export async function readGolden(path: string): Promise<GoldenFile> {
     }
     throw err;
   }
-  let file: GoldenFile;
-  try {
-    file = JSON.parse(text);
-  } catch (err) {
-    throw new GoldenError(`Golden file ${path} is not valid JSON (${(err as Error).message}).`);
-  }
+  const file = parseJsonText(path, text, (m) => new GoldenError(`Golden file ${m}.`)) as GoldenFile;
   if (typeof file !== "object" || file === null || Array.isArray(file)) {
     throw new GoldenError(`Golden file ${path} is malformed (not a JSON object).`);
   }

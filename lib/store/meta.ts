@@ -12,7 +12,7 @@ import { cpus } from "node:os";
 import { z } from "zod";
 import type { Dataset } from "../data/load.ts";
 import { ResultsError } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "../fs.ts";
+import { parseJsonText, readTextIfExists, writeFileAtomic } from "../fs.ts";
 import { TOOL, VERSION } from "../version.ts";
 import { resultPaths, type RunEnvironment } from "./records.ts";
 
@@ -109,17 +109,10 @@ export async function readMeta(dir: string): Promise<StudyMeta | undefined> {
   const path = resultPaths(dir).meta;
   const text = await readTextIfExists(path);
   if (text === undefined) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ResultsError(
-      `${path} is not valid JSON (${
-        (err as Error).message
-      }); restore it from where the study ran, ` +
-        `or rerun the study into a fresh folder.`,
-    );
-  }
+  const json = parseJsonText(path, text, (m) =>
+    new ResultsError(
+      `${m}; restore it from where the study ran, or rerun the study into a fresh folder.`,
+    ));
   const parsed = MetaSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.slice(0, 3).map((i) =>

@@ -16,7 +16,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { ResultsError } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "../fs.ts";
+import { parseJsonText, readTextIfExists, writeFileAtomic } from "../fs.ts";
 import { canonicalJson, type Json, sha256Hex } from "../hash.ts";
 import { PROTOCOL } from "../version.ts";
 import {
@@ -179,15 +179,11 @@ export async function readRecords(dir: string): Promise<RunRecord[]> {
     const path = join(folder, name);
     const text = await readTextIfExists(path);
     if (text === undefined) continue; // replaced by another writer meanwhile
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new ResultsError(
-        `${path} is not valid JSON (${(err as Error).message}); delete it and rerun the study ` +
-          `to retrain that run.`,
-      );
-    }
+    const json = parseJsonText(
+      path,
+      text,
+      (m) => new ResultsError(`${m}; delete it and rerun the study to retrain that run.`),
+    );
     const parsed = RecordSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

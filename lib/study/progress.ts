@@ -8,9 +8,11 @@
  * The ETA sums the expected time of every epoch still to train, divided by the
  * number of workers. An epoch's expected time is the mean of the epochs of the
  * same experiment and variant seen so far, or, for variants not seen yet, the
- * seconds per training example seen so far times the variant's examples per
- * epoch; so a slow variant that has not started yet does not make the ETA
- * optimistic for long. Early stopping can only make the study end sooner.
+ * seconds per unit of expected cost seen so far times the variant's expected
+ * cost per epoch (the study's cost model, `cost.ts`; by default training
+ * examples), so neither a cheap nor a costly variant that happens to start
+ * first skews the estimate for long. Early stopping can only make the study
+ * end sooner.
  *
  * @module
  */
@@ -28,6 +30,12 @@ export interface ProgressOptions {
   now?: () => number;
   /** Where text goes (default: stderr). */
   write?: (text: string) => void;
+  /**
+   * Expected cost of a whole run in any fixed unit (seconds, or the cost
+   * model's units); only ratios between runs matter. Default: training
+   * examples per epoch times epochs.
+   */
+  cost?: (item: WorkItem) => number;
 }
 
 interface Tracked {
@@ -48,8 +56,10 @@ export class Progress {
   readonly #active = new Map<number, string>();
   /** Seconds and epochs seen per experiment/variant. */
   readonly #perVariant = new Map<string, { seconds: number; epochs: number }>();
+  readonly #cost: (item: WorkItem) => number;
   #seconds = 0;
-  #examples = 0;
+  /** Expected cost of the epochs seen so far, in the unit of `#cost`. */
+  #costSeen = 0;
   #done = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   /** The last estimate and when it was made, so the terminal line counts down between epochs. */
@@ -64,6 +74,8 @@ export class Progress {
     this.#enabled = options.enabled ?? true;
     this.#tty = options.tty ?? Deno.stderr.isTerminal();
     this.#now = options.now ?? (() => Date.now());
+    this.#cost = options.cost ??
+      ((item) => examplesPerEpoch(item) * item.task.config.train.epochs);
     this.#out = options.write ??
       ((text) => Deno.stderr.writeSync(new TextEncoder().encode(text)));
     this.#started = this.#now();
@@ -100,7 +112,7 @@ export class Progress {
     seen.epochs += 1;
     this.#perVariant.set(key, seen);
     this.#seconds += m.seconds;
-    this.#examples += examplesPerEpoch(item);
+    this.#costSeen += this.#epochCost(item);
     const epochs = item.task.config.train.epochs;
     this.#active.set(
       item.id,
@@ -148,18 +160,23 @@ export class Progress {
 
   /** Expected seconds of wall time left, or `undefined` before the first epoch. */
   remainingSeconds(): number | undefined {
-    if (this.#examples === 0) return undefined;
-    const perExample = this.#seconds / this.#examples;
+    if (this.#costSeen === 0) return undefined;
+    const perCost = this.#seconds / this.#costSeen;
     let left = 0;
     let unfinished = 0;
     for (const { item, epochsDone, finished } of this.#runs.values()) {
       if (finished) continue;
       unfinished++;
       const seen = this.#perVariant.get(variantKey(item));
-      const perEpoch = seen ? seen.seconds / seen.epochs : perExample * examplesPerEpoch(item);
+      const perEpoch = seen ? seen.seconds / seen.epochs : perCost * this.#epochCost(item);
       left += Math.max(0, item.task.config.train.epochs - epochsDone) * perEpoch;
     }
     return left / Math.max(1, Math.min(this.#workers, unfinished));
+  }
+
+  /** Expected cost of one epoch of `item`'s run. */
+  #epochCost(item: WorkItem): number {
+    return this.#cost(item) / item.task.config.train.epochs;
   }
 
   /** A fresh estimate (after an epoch or a run), remembered for the countdown. */

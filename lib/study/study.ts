@@ -246,9 +246,8 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     // core. Only the dispatch order changes; every run is the same whatever its turn, and
     // the CSVs are written in canonical order.
     const planned = plans.flatMap((p) => p.items);
-    const items = options.workers > 1
-      ? longestFirst(planned, expectedSeconds(plans, options.profile))
-      : planned;
+    const expected = expectedSeconds(plans, options.profile);
+    const items = options.workers > 1 ? longestFirst(planned, expected) : planned;
     const skipped = plans.reduce((n, p) => n + p.stored, 0);
     const replaced = plans.reduce((n, p) => n + p.replaced, 0);
     log(
@@ -258,7 +257,10 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         `${options.workers} worker(s)` +
         (options.shard ? ` · shard ${options.shard.index}/${options.shard.count}` : ""),
     );
-    const progress = new Progress(items, options.workers, { enabled: !options.quiet });
+    const progress = new Progress(items, options.workers, {
+      enabled: !options.quiet,
+      cost: expected,
+    });
     const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
     const metas = new Map<Plan, StudyMeta>();
     let backend: BackendInfo | undefined;

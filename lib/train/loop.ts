@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { ForwardContext, Model } from "../models/build.ts";
-import { dropoutStream, rngAt } from "../rng.ts";
+import { dropoutStream, recalibrationDropoutStream, rngAt } from "../rng.ts";
 import { augmentBatch } from "./augment.ts";
 import { type EvalSettings, learningRate, type TrainSettings } from "./settings.ts";
 
@@ -135,6 +135,7 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
       }
       const valStart = performance.now();
       phases.train += (valStart - trainStart) / 1000;
+      if (options.eval.recalibrateBatchNorm) recalibrateBatchNorm(model, data, options, epoch);
       const fit = evaluate(model, data.images, data.labels, data.trainEval, options.eval);
       const val = evaluate(model, data.images, data.labels, data.validation, options.eval);
       phases.validation += (performance.now() - valStart) / 1000;
@@ -180,6 +181,44 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
   } finally {
     if (best.weights) tf.dispose(best.weights);
     optimizer.dispose();
+  }
+}
+
+/**
+ * Re-estimate the population statistics of every batch-norm layer of `model`
+ * at its current weights, before the evaluations that follow epoch `epoch`
+ * (0-based): forward passes in training mode over `data.trainEval` in
+ * training-size batches (augmented and with dropout active, as in training,
+ * from streams of their own), each batch's statistics weighted by its share
+ * of the examples seen so far, so the running mean becomes the exact mean of
+ * the batch means and the running variance the mean of the (unbiased) batch
+ * variances, as in PyTorch's `momentum=None` and "precise BN" (Wu & Johnson,
+ * 2021). Removes the lag of running averages with momentum 0.99 after few
+ * steps. Weights are not changed.
+ */
+export function recalibrateBatchNorm(
+  model: Model,
+  data: RunData,
+  options: TrainOptions,
+  epoch: number,
+): void {
+  const { batchSize, augment } = options.train;
+  const augmentRng = rngAt(options.seed, "recalibrate", "augment", epoch);
+  let seen = 0;
+  for (let start = 0, b = 0; start < data.trainEval.length; start += batchSize, b++) {
+    const end = Math.min(data.trainEval.length, start + batchSize);
+    const batch = data.trainEval.subarray(start, end);
+    const x = gather(data.images, batch);
+    if (augment) augmentBatch(x, batch.length, SIDE, augment, augmentRng);
+    seen += batch.length;
+    const ctx: ForwardContext = {
+      training: true,
+      batchNormMomentum: batch.length / seen,
+      dropoutStream: (path) => recalibrationDropoutStream(options.seed, path, epoch, b),
+    };
+    tf.tidy(() => {
+      model.forward(tf.tensor4d(x, [batch.length, SIDE, SIDE, 1]), ctx);
+    });
   }
 }
 

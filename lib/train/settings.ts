@@ -50,6 +50,14 @@ export const EvaluationSchema = z.strictObject({
   batchSize: positiveInt,
   /** The forgotten-`model.eval()` pitfall: batch norm uses batch statistics. */
   batchStatsAtEval: z.boolean().default(false),
+  /**
+   * Before every evaluation, re-estimate each batch-norm layer's population
+   * statistics at the current weights from the fixed training subsample
+   * (`recalibrateBatchNorm` in loop.ts) instead of using the running averages
+   * left by training. Absent means false, so configurations written before
+   * the field existed keep their hash.
+   */
+  recalibrateBatchNorm: z.literal(true).optional(),
 });
 
 /** Adam settings (defaults filled in). */

@@ -38,3 +38,27 @@ Deno.test("status counts done, stale and missing runs per experiment and profile
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("status names a damaged Slurm job record instead of failing", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "bnlab-status-" });
+  try {
+    const out = join(tmp, "r");
+    await Deno.mkdir(join(out, ".slurm", "bnlab-quick-a"), { recursive: true });
+    await Deno.mkdir(join(out, ".slurm", "bnlab-quick-b"), { recursive: true });
+    await Deno.mkdir(join(out, ".slurm", "bnlab-quick-c"), { recursive: true });
+    await Deno.writeTextFile(join(out, ".slurm", "bnlab-quick-a", "job.json"), "{");
+    await Deno.writeTextFile(join(out, ".slurm", "bnlab-quick-b", "job.json"), '{"jobId": 7}');
+    const status = await runMain(
+      ["status", "-e", "lenet5", "--seeds", "1", "--results", out],
+      taskPermissions("status", tmp),
+    );
+    assert.equal(status.code, 0, status.stderr);
+    assert.doesNotMatch(status.stderr, /^\s+at /m);
+    const lines = status.stdout.split("\n").filter((l) => l.startsWith("slurm job"));
+    assert.equal(lines.length, 2, status.stdout);
+    assert.match(lines[0]!, /bnlab-quick-a: unreadable; .*job\.json is not valid JSON/);
+    assert.match(lines[1]!, /bnlab-quick-b: unreadable; .*job\.json is not a bnlab job record/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

@@ -71,6 +71,20 @@ Deno.test("the ETA uses each variant's own epoch time once seen, and divides by 
   progress.finish();
 });
 
+Deno.test("a variant not seen yet is estimated from its expected cost relative to those seen", () => {
+  const items = [item(0, "baseline", 1), item(1, "bn", 1)];
+  const epochs = items[0]!.task.config.train.epochs;
+  // The cost model expects a bn run to cost three times a baseline run.
+  const progress = new Progress(items, 1, {
+    tty: false,
+    write: () => {},
+    cost: (i) => (i.task.config.variant === "bn" ? 3 : 1),
+  });
+  progress.epoch(items[0]!, metrics(1, 4));
+  assert.equal(progress.remainingSeconds(), (epochs - 1) * 4 + epochs * 12);
+  progress.finish();
+});
+
 Deno.test("durations read as hours and minutes, minutes and seconds, or seconds", () => {
   assert.equal(formatDuration(3725), "1h02m");
   assert.equal(formatDuration(185), "3m05s");

@@ -9,6 +9,7 @@ import { makeSplit } from "../../lib/splits.ts";
 import {
   createOptimizer,
   evaluate,
+  recalibrateBatchNorm,
   type RunData,
   trainModel,
   trainStep,
@@ -148,4 +149,73 @@ Deno.test("learningRate() halves every five epochs under a step schedule", () =>
     0.0025,
   ]);
   assert.equal(learningRate(train, 7), 0.01);
+});
+
+Deno.test("recalibrateBatchNorm() sets the running statistics to the batch statistics' mean over the training subsample", () => {
+  const bnLayers: Layer[] = [{ type: "flatten" }, { type: "batchnorm" }, {
+    type: "dense",
+    units: 10,
+  }];
+  const m = buildModel(bnLayers, options, (p) => rngAt(5, "init", p));
+  const trainEval = split.train.subarray(0, 100); // batches of 32, 32, 32 and 4
+  const settings = {
+    seed: 5,
+    classes: 10,
+    train,
+    eval: { batchSize: 50, batchStatsAtEval: false },
+  };
+  // Whatever training left in the running averages is replaced.
+  m.params.find((p) => p.name.endsWith("running_mean"))!.variable.assign(tf.fill([784], 7));
+  recalibrateBatchNorm(m, { ...data, trainEval }, settings, 0);
+  const mean = m.params.find((p) => p.name.endsWith("running_mean"))!.variable.dataSync();
+  const variance = m.params.find((p) => p.name.endsWith("running_var"))!.variable.dataSync();
+  m.dispose();
+  // Independent float64 reference: per-example weighted mean of the batch means,
+  // and of the batches' unbiased variances.
+  for (const j of [0, 300, 406, 783]) {
+    let wantMean = 0;
+    let wantVar = 0;
+    for (let start = 0; start < trainEval.length; start += train.batchSize) {
+      const xs = Array.from(
+        trainEval.subarray(start, start + train.batchSize),
+        (i) => data.images[i * 784 + j]! / 255,
+      );
+      const mu = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const unbiased = xs.reduce((a, x) => a + (x - mu) ** 2, 0) / (xs.length - 1);
+      wantMean += (mu * xs.length) / trainEval.length;
+      wantVar += (unbiased * xs.length) / trainEval.length;
+    }
+    assert.ok(Math.abs(mean[j]! - wantMean) < 1e-5, `mean[${j}] ${mean[j]} vs ${wantMean}`);
+    assert.ok(Math.abs(variance[j]! - wantVar) < 1e-5, `var[${j}] ${variance[j]} vs ${wantVar}`);
+  }
+});
+
+Deno.test("trainModel() with recalibration evaluates with recalibrated statistics and changes no weight", () => {
+  const run = (recalibrate: boolean) => {
+    const m = model();
+    const result = trainModel(m, data, {
+      seed: 5,
+      classes: 10,
+      train: { ...train, epochs: 1 },
+      eval: {
+        batchSize: 50,
+        batchStatsAtEval: false,
+        ...(recalibrate ? { recalibrateBatchNorm: true as const } : {}),
+      },
+    });
+    const trainable = m.trainable.map((v) => Array.from(v.dataSync()));
+    const again = evaluate(m, data.images, data.labels, data.validation, {
+      batchSize: 50,
+      batchStatsAtEval: false,
+    });
+    m.dispose();
+    return { result, trainable, again };
+  };
+  const plain = run(false);
+  const recalibrated = run(true);
+  // Training is untouched: the same weights after the epoch.
+  assert.deepEqual(recalibrated.trainable, plain.trainable);
+  // The evaluation differs, and the model keeps the statistics it was evaluated with.
+  assert.notEqual(recalibrated.result.epochs[0]!.valLoss, plain.result.epochs[0]!.valLoss);
+  assert.equal(recalibrated.again.loss, recalibrated.result.epochs[0]!.valLoss);
 });

@@ -47,6 +47,15 @@ export class LauncherError extends HarnessError {
 }
 
 /**
+ * A study that ended with runs of its selection neither stored nor trained,
+ * because `--time-limit` left no time for them (exit code 8); the message
+ * says what is stored and how to continue.
+ */
+export class Incomplete extends HarnessError {
+  override readonly exitCode: number = 8;
+}
+
+/**
  * A study stopped by SIGINT (exit 130) or SIGTERM (exit 143) after keeping
  * every finished run; the message says what was kept and how to resume.
  */

@@ -181,6 +181,34 @@ export function seedListOption(value: string): number[] {
   return seeds;
 }
 
+/**
+ * A duration option in seconds: `5400`, `90m`, `1h30m`, `2h`, `45s` (hours,
+ * minutes and seconds in that order, each at most once). Throws `UsageError`
+ * for anything else or for zero.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { durationOption } from "./args.ts";
+ * assert.equal(durationOption("time-limit", "1h30m"), 5400);
+ * ```
+ */
+export function durationOption(name: string, value: unknown): number {
+  const text = String(value).trim();
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$/.exec(text);
+  const seconds = match
+    ? Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0)
+    : NaN;
+  if (!match || text === "" || !Number.isSafeInteger(seconds) || seconds <= 0) {
+    throw new UsageError(
+      `--${name} must be a positive duration such as 5400, 90m, 1h30m or 45s, got "${
+        String(value)
+      }".`,
+    );
+  }
+  return seconds;
+}
+
 /** One of `allowed`, or `fallback` when absent; `UsageError` otherwise. */
 export function choiceOption<T extends string>(
   name: string,

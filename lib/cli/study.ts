@@ -18,6 +18,7 @@ import { evaluate } from "../train/loop.ts";
 import {
   choiceOption,
   coresOption,
+  durationOption,
   intOption,
   listOption,
   parseCommand,
@@ -58,6 +59,9 @@ Options:
                           each look is recorded in <out>/<experiment>/<profile>/looks.json
       --max-seeds N       cap on seeds per variant for --until-resolved
       --round-seeds K     seeds added per round (default: 5)
+      --time-limit D      start a run only if it is expected to end within D of the
+                          command's start (5400, 90m, 1h30m); runs left out make the
+                          study exit 8, and the same command continues later
       --timings           print where each run's time went (dataset, split and
                           model, training steps, validation, test) and a
                           summary with worker start-up and idle worker time
@@ -111,6 +115,7 @@ const OPTIONS = {
   wait: { type: "boolean" },
   poll: { type: "string" },
   timings: { type: "boolean" },
+  "time-limit": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -127,6 +132,12 @@ export async function run(argv: string[]): Promise<number> {
   const plan = values["until-resolved"] === true ? roundsPlan(values) : undefined;
   if (!plan && (values["max-seeds"] !== undefined || values["round-seeds"] !== undefined)) {
     throw new UsageError("--max-seeds and --round-seeds only apply with --until-resolved.");
+  }
+  if (values["time-limit"] !== undefined && (plan || values.launcher === "slurm")) {
+    throw new UsageError(
+      "--time-limit applies to a local study of fixed seeds; with --launcher slurm give each " +
+        "array task --time, and leave it out of --until-resolved.",
+    );
   }
   const options = await parseStudyOptions(values);
   const launcher = choiceOption("launcher", values.launcher, ["local", "slurm"] as const, "local");
@@ -222,6 +233,9 @@ export async function parseStudyOptions(values: Record<string, unknown>): Promis
   const threads = coresOption("threads", values.threads, 1);
   checkArchitectures(experiments, variants, profile);
   const dataDir = stringOption(values["data-dir"]);
+  const timeLimit = values["time-limit"] === undefined
+    ? undefined
+    : durationOption("time-limit", values["time-limit"]);
   const out = await resultsRoot(stringOption(values.out));
   await checkWritable(out); // last: the only check that touches the disk
   return {
@@ -239,6 +253,7 @@ export async function parseStudyOptions(values: Record<string, unknown>): Promis
     bless: values.bless === true,
     ...(values.shard !== undefined ? { shard: shardOption(values.shard) } : {}),
     timings: values.timings === true,
+    ...(timeLimit !== undefined ? { timeLimit } : {}),
   };
 }
 

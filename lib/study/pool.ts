@@ -38,6 +38,12 @@ export interface PoolOptions {
    * Runs then always go to workers, so this process stays free to notice it.
    */
   stop?: AbortSignal;
+  /**
+   * Asked when a worker is free, for the next item in order: an item for
+   * which it returns false is not started (`onSkip`), and the next one is
+   * asked instead (a time limit: only runs expected to finish in time start).
+   */
+  fits?: (item: WorkItem) => boolean;
 }
 
 /** Callbacks of a pool; `onDone` calls are serialised (never concurrent). */
@@ -47,6 +53,8 @@ export interface PoolEvents {
   /** A worker (or, inline, this process) started its backend, taking `seconds`. */
   onWorkerReady?(seconds: number): void;
   onStart?(item: WorkItem): void;
+  /** An item `fits` turned down; it is not run. */
+  onSkip?(item: WorkItem): void;
   onEpoch?(item: WorkItem, metrics: EpochMetrics): void;
   /** Progress inside an epoch (at most about once a second per worker). */
   onBatch?(item: WorkItem, epoch: number, fraction: number): void;
@@ -108,6 +116,10 @@ async function runInline(
     options.datasets ?? [],
   );
   for (const item of items) {
+    if (options.fits && !options.fits(item)) {
+      events.onSkip?.(item);
+      continue;
+    }
     events.onStart?.(item);
     let record: RunRows;
     let timings: RunTimings | undefined;
@@ -148,9 +160,18 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
     const running = new Map<Worker, WorkItem>();
     const dispatch = (worker: Worker) => {
       if (options.stop?.aborted) return;
-      const item = queue.shift();
+      let item = queue.shift();
+      while (item && options.fits && !options.fits(item)) {
+        events.onSkip?.(item);
+        remaining--;
+        item = queue.shift();
+      }
       running.delete(worker);
-      if (!item) return;
+      if (!item) {
+        // Nothing left to start; with nothing in flight either, the pool is done.
+        if (remaining === 0) stored.then(() => finish(), finish);
+        return;
+      }
       running.set(worker, item);
       events.onStart?.(item);
       worker.postMessage({ type: "run", item } satisfies ToWorker);

@@ -15,7 +15,7 @@ import {
   plannedBackend,
 } from "../backends/select.ts";
 import type { LoadOptions } from "../data/load.ts";
-import { BackendError, Interrupted } from "../errors.ts";
+import { BackendError, Incomplete, Interrupted } from "../errors.ts";
 import { taskCommand } from "../shell.ts";
 import { exists, type FolderLock, lockFolder, refuseSymlinks, tryLockFile } from "../fs.ts";
 import { type ProfileName, resolveRun, type Spec } from "../spec.ts";
@@ -33,7 +33,7 @@ import { describeKey, runKey, type RunRow } from "../store/schema.ts";
 import { type DatasetRef, resolveDataset } from "./datasets.ts";
 import type { WorkItem } from "./messages.ts";
 import { runPool } from "./pool.ts";
-import { Progress } from "./progress.ts";
+import { formatDuration, Progress } from "./progress.ts";
 import { storedConfig } from "./run.ts";
 import { longestFirst, runCost, runExamples } from "./cost.ts";
 import { formatRunTimings, StudyTimings } from "./timings.ts";
@@ -70,6 +70,13 @@ export interface StudyOptions {
    * runs one by one, so any number of them can run at once.
    */
   shard?: { index: number; count: number };
+  /**
+   * Seconds from the start of the command after which no run may still be
+   * training (`--time-limit`): a run starts only if its expected time (with
+   * a 10% margin) fits in what is left. Runs left out make the study end
+   * with `Incomplete` (exit 8); rerunning the command continues.
+   */
+  timeLimit?: number;
 }
 
 /** A run of a study in canonical order (experiment as given, spec variant order, seed). */
@@ -135,6 +142,7 @@ interface Plan {
 
 /** Run a study: resolve data, lock folders, train the missing runs, store them. */
 export async function runStudy(options: StudyOptions, command: string[]): Promise<void> {
+  const began = performance.now();
   const plans: Plan[] = [];
   const locks: FolderLock[] = [];
   const planned = plannedBackend(options.backend, options.threads);
@@ -246,7 +254,24 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     // core. Only the dispatch order changes; every run is the same whatever its turn, and
     // the CSVs are written in canonical order.
     const planned = plans.flatMap((p) => p.items);
-    const expected = expectedSeconds(plans, options.profile);
+    const others = await Promise.all(
+      OTHER_PROFILES.map(async (other) =>
+        new Map(
+          await Promise.all(
+            plans.map(async (p) =>
+              [
+                p,
+                other === options.profile
+                  ? new Map<string, number[]>()
+                  : await storedSeconds(options.out, p.spec, other),
+              ] as const
+            ),
+          ),
+        )
+      ),
+    );
+    const clock = new RunClock(plans, options.profile, others);
+    const expected = (item: WorkItem) => clock.expected(item) ?? clock.cost(item);
     const items = options.workers > 1 ? longestFirst(planned, expected) : planned;
     const skipped = plans.reduce((n, p) => n + p.stored, 0);
     const replaced = plans.reduce((n, p) => n + p.replaced, 0);
@@ -259,8 +284,15 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     );
     const progress = new Progress(items, options.workers, {
       enabled: !options.quiet,
-      cost: expected,
+      cost: (item) => clock.cost(item),
     });
+    // --time-limit: a run starts only when it is expected to end in time.
+    const notStarted: WorkItem[] = [];
+    const fits = options.timeLimit === undefined ? undefined : (item: WorkItem) => {
+      const seconds = clock.expected(item);
+      if (seconds === undefined) return true; // nothing measured yet
+      return (performance.now() - began) / 1000 + TIME_MARGIN * seconds <= options.timeLimit!;
+    };
     const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
     const metas = new Map<Plan, StudyMeta>();
     let backend: BackendInfo | undefined;
@@ -273,7 +305,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     let trained = 0;
     const stop = interruptible(log);
     try {
-      await runPool(items, { ...options, datasets, stop: stop.signal }, {
+      await runPool(items, { ...options, datasets, stop: stop.signal, ...(fits ? { fits } : {}) }, {
         onWorkerReady: (seconds) => timings?.workerReady(seconds),
         onBackend: async (info) => {
           backend = info;
@@ -297,6 +329,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
           }
         },
         onStart: (item) => progress.start(item),
+        onSkip: (item) => notStarted.push(item),
         onEpoch: (item, m) => progress.epoch(item, m),
         onBatch: (item, epoch, fraction) => progress.batch(item, epoch, fraction),
         onDone: async (item, rows, runTimings) => {
@@ -311,6 +344,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
           }, options.out);
           await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
           trained++;
+          clock.observe(item, Number(rows.run.seconds));
           progress.done(item, rows);
           if (timings) {
             timings.run(runTimings);
@@ -340,6 +374,19 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     if (timings && items.length > 0) { for (const line of timings.summary(workers)) log(line); }
     for (const plan of plans) {
       await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
+    }
+    if (notStarted.length > 0) {
+      const kept = plans.reduce((n, p) => n + p.stored, 0) + trained;
+      const first = notStarted[0]!;
+      const seconds = clock.expected(first);
+      throw new Incomplete(
+        `study: ${notStarted.length} run(s) not started: each was expected to end after the ` +
+          `--time-limit of ${formatDuration(options.timeLimit!)} (for example ` +
+          `${first.task.config.experiment}/${first.task.config.variant} seed ${first.task.seed}` +
+          `${seconds === undefined ? "" : `, about ${formatDuration(seconds)}`}). ${kept} run(s) ` +
+          `of this study are stored in ${options.out}/ (${trained} trained now). Continue with: ` +
+          `${taskCommand(command)}`,
+      );
     }
     if (options.bless) {
       for (const plan of plans) {
@@ -415,32 +462,89 @@ async function blessPlan(
 }
 
 /**
- * Expected seconds of each item: the median stored seconds of its variant
- * where the study has some (a resumed study), else the cost model
- * (`lib/study/cost.ts`) converted to seconds with the median seconds-per-cost
- * of the variants that have stored runs (with none, the cost itself: only
- * the order matters).
+ * Expected seconds of a study's runs. A variant with runs stored in this
+ * profile is expected to take their median; any other run, the cost model
+ * (`lib/study/cost.ts`) times the median seconds per unit of cost of the runs
+ * measured so far: those stored in this profile, in the experiments' other
+ * non-smoke profiles (smoke runs are mostly start-up), and those this study
+ * trains, as they finish. `undefined` while nothing is measured.
  */
-function expectedSeconds(plans: Plan[], profile: ProfileName): (item: WorkItem) => number {
-  const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
-  const model = (plan: Plan, variant: string) => {
-    const config = resolveRun(plan.spec, variant, profile);
-    return runCost(config, runExamples(config, plan.dataset.train.count, plan.dataset.test.count));
-  };
-  const ratios: number[] = [];
-  for (const plan of plans) {
-    for (const [variant, secs] of plan.seconds) {
-      if (plan.spec.variants.some((v) => v.name === variant)) {
-        ratios.push(median(secs) / model(plan, variant));
+class RunClock {
+  readonly #plans: Map<number, Plan>;
+  readonly #profile: ProfileName;
+  readonly #ratios: number[] = [];
+
+  constructor(plans: Plan[], profile: ProfileName, others: Map<Plan, Map<string, number[]>>[]) {
+    this.#plans = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
+    this.#profile = profile;
+    for (const plan of plans) {
+      for (const [variant, secs] of plan.seconds) {
+        if (plan.spec.variants.some((v) => v.name === variant)) {
+          this.#ratios.push(median(secs) / modelCost(plan, variant, profile));
+        }
+      }
+    }
+    for (const [i, other] of [...OTHER_PROFILES.entries()]) {
+      if (other === profile) continue;
+      for (const [plan, seconds] of others[i] ?? new Map<Plan, Map<string, number[]>>()) {
+        for (const [variant, secs] of seconds) {
+          if (plan.spec.variants.some((v) => v.name === variant)) {
+            this.#ratios.push(median(secs) / modelCost(plan, variant, other));
+          }
+        }
       }
     }
   }
-  const scale = ratios.length > 0 ? median(ratios) : 1;
-  return (item) => {
-    const plan = planOf.get(item.id)!;
-    const stored = plan.seconds.get(item.task.config.variant);
-    return stored ? median(stored) : scale * model(plan, item.task.config.variant);
-  };
+
+  /** The cost model's (relative) cost of `item`'s run. */
+  cost(item: WorkItem): number {
+    return modelCost(this.#plans.get(item.id)!, item.task.config.variant, this.#profile);
+  }
+
+  /** Expected seconds of `item`'s run, or `undefined` while nothing is measured. */
+  expected(item: WorkItem): number | undefined {
+    const stored = this.#plans.get(item.id)!.seconds.get(item.task.config.variant);
+    if (stored) return median(stored);
+    return this.#ratios.length > 0 ? median(this.#ratios) * this.cost(item) : undefined;
+  }
+
+  /** `item`'s run took `seconds`: one more measurement of seconds per unit of cost. */
+  observe(item: WorkItem, seconds: number): void {
+    if (Number.isFinite(seconds) && seconds > 0) this.#ratios.push(seconds / this.cost(item));
+  }
+}
+
+/** A run's expected seconds are stretched by this much before checking `--time-limit`. */
+const TIME_MARGIN = 1.1;
+
+/** Profiles whose stored runs calibrate the clock of a study of another profile. */
+const OTHER_PROFILES: readonly ProfileName[] = ["quick", "full"];
+
+function modelCost(plan: Plan, variant: string, profile: ProfileName): number {
+  const config = resolveRun(plan.spec, variant, profile);
+  return runCost(config, runExamples(config, plan.dataset.train.count, plan.dataset.test.count));
+}
+
+/**
+ * Stored seconds per variant of `spec` under `profile` in `out`, for the
+ * clock; a folder that is missing or cannot be read counts as empty (it is
+ * not this study's business).
+ */
+async function storedSeconds(
+  out: string,
+  spec: Spec,
+  profile: ProfileName,
+): Promise<Map<string, number[]>> {
+  const seconds = new Map<string, number[]>();
+  try {
+    for (const { run } of await readRecords(join(out, spec.name, profile))) {
+      const s = Number(run.seconds);
+      if (Number.isFinite(s)) seconds.set(run.variant, [...(seconds.get(run.variant) ?? []), s]);
+    }
+  } catch {
+    // Unreadable: no calibration from it.
+  }
+  return seconds;
 }
 
 /**

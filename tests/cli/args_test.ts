@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { coresOption, intOption, parseCommand } from "../../lib/cli/args.ts";
+import { coresOption, durationOption, intOption, parseCommand } from "../../lib/cli/args.ts";
 import { UsageError } from "../../lib/errors.ts";
+import { throwsWith } from "../_assert.ts";
 
 const OPTIONS = {
   experiment: { type: "string", short: "e", multiple: true },
@@ -61,4 +62,16 @@ Deno.test("workers and threads are limited to the machine's cores, with the reas
       err instanceof UsageError && err.message.includes(`this machine has ${cores} logical core`),
   );
   assert.throws(() => coresOption("threads", "-1", 1), /--threads must be a whole number from 1/);
+});
+
+Deno.test("a duration is seconds, or hours, minutes and seconds in that order", () => {
+  assert.equal(durationOption("time-limit", "5400"), 5400);
+  assert.equal(durationOption("time-limit", "90m"), 5400);
+  assert.equal(durationOption("time-limit", "1h30m"), 5400);
+  assert.equal(durationOption("time-limit", "2h"), 7200);
+  assert.equal(durationOption("time-limit", "1h2m3s"), 3723);
+  assert.equal(durationOption("time-limit", "45s"), 45);
+  for (const bad of ["", "0", "0m", "-5", "1.5h", "30m1h", "h", "1d", "90 m", "m30"]) {
+    throwsWith(() => durationOption("time-limit", bad), UsageError, "--time-limit must be");
+  }
 });

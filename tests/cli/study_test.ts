@@ -41,6 +41,8 @@ Deno.test("study refuses bad input with a one-line error, exit code 2, and write
       /--max-seeds must be a whole number from 5/,
     ],
     [["--max-seeds", "9"], /only apply with --until-resolved/],
+    [["--time-limit", "soon"], /--time-limit must be a positive duration/],
+    [["--time-limit", "1h", "--launcher", "slurm"], /--time-limit applies to a local study/],
   ];
   for (const [args, message] of cases) {
     const r = await runMain(["study", "--out", join(out, "r"), ...args], studyPermissions(out));
@@ -252,4 +254,30 @@ Deno.test("study --save-models writes TF.js weights that --evaluate loads back w
   const stored = (await readResults(dir)).runs[0]!;
   // The generated dataset's test set has 200 images, all of which the smoke profile evaluates.
   assert.match(evaluated.stdout, new RegExp(`accuracy ${Number(stored.test_acc).toFixed(4)}`));
+});
+
+Deno.test("study --time-limit starts only runs expected to end in time, exits 8 naming what is left, and the same command continues", async () => {
+  const out = await tempDir();
+  const base = [...SMOKE, "-e", "lenet5", "--variant", "baseline", "--workers", "1", "--out", out];
+  // Seed 1 first: its measured time calibrates what the others are expected to take.
+  const first = await runMain([...base, "--seed-list", "1"], studyPermissions(out));
+  assert.equal(first.code, 0, first.stderr);
+  const dir = join(out, "lenet5", "smoke");
+  const before = await Deno.readTextFile(join(dir, "runs.csv"));
+  // No run takes less than a second, so with one second none may start.
+  const tight = await runMain(
+    [...base, "--seeds", "3", "--time-limit", "1"],
+    studyPermissions(out),
+  );
+  assert.equal(tight.code, 8, tight.stderr);
+  assert.match(tight.stderr, /2 run\(s\) not started: .*--time-limit of 1s/);
+  assert.match(tight.stderr, /Continue with: deno task study .*--time-limit 1/);
+  assert.doesNotMatch(tight.stderr, /^\s+at /m);
+  assert.equal(await Deno.readTextFile(join(dir, "runs.csv")), before, "nothing new stored");
+  const roomy = await runMain(
+    [...base, "--seeds", "3", "--time-limit", "10m"],
+    studyPermissions(out),
+  );
+  assert.equal(roomy.code, 0, roomy.stderr);
+  assert.equal((await readResults(dir)).runs.length, 3);
 });

@@ -36,3 +36,26 @@ for (const workers of [1, 2]) {
     );
   });
 }
+
+for (const workers of [1, 2]) {
+  Deno.test(`runs that do not fit are skipped and never started, and the pool ends (${workers} worker(s))`, async () => {
+    const skipped: number[] = [];
+    const started: number[] = [];
+    // Every run would fail on its missing dataset if it started.
+    await runPool(items, { workers, backend: "wasm", threads: 1, fits: () => false }, {
+      onStart: (item) => started.push(item.id),
+      onSkip: (item) => skipped.push(item.id),
+      onDone: () => Promise.resolve(),
+    });
+    assert.deepEqual(started, []);
+    assert.deepEqual(skipped.sort(), [0, 1]);
+    // Only the first does not fit: the second starts (and fails on its dataset).
+    await assert.rejects(
+      () =>
+        runPool(items, { workers, backend: "wasm", threads: 1, fits: (i) => i.id !== 0 }, {
+          onDone: () => Promise.resolve(),
+        }),
+      /^Error: lenet5\/bn seed 2: |lenet5\/bn seed 2: /,
+    );
+  });
+}

@@ -31,7 +31,7 @@ const ProfileSchema = z.strictObject({
    * with a batch-norm layer that evaluate with running statistics. Others
    * resolve exactly as without it, so their stored runs stay valid.
    */
-  recalibrateBatchNorm: z.literal(true).optional(),
+  recalibrateBatchNorm: z.boolean().optional(),
 });
 
 /** Metrics a research question can compare (columns of runs.csv, plus derived ones). */
@@ -484,9 +484,11 @@ function evaluationOf(
   p: Spec["profiles"][ProfileName],
 ): RunConfig["eval"] {
   const settings = { ...spec.evaluation, ...v.evaluation } as RunConfig["eval"];
-  if (p.recalibrateBatchNorm && !settings.batchStatsAtEval && hasBatchNorm(v.layers)) {
-    settings.recalibrateBatchNorm = true;
-  }
+  const recalibrate = (settings.recalibrateBatchNorm || p.recalibrateBatchNorm) &&
+    !settings.batchStatsAtEval && hasBatchNorm(v.layers);
+  // Only `true` is ever stored: without it a configuration resolves, and hashes, as before.
+  delete settings.recalibrateBatchNorm;
+  if (recalibrate) settings.recalibrateBatchNorm = true;
   return settings;
 }
 

@@ -45,6 +45,7 @@ Deno.test("a profile's batch-norm recalibration reaches only variants it changes
   const before = Object.fromEntries(
     spec.variants.map((v) => [v.name, resolveRun(spec, v.name, "quick")]),
   );
+  const beforeFull = resolveRun(spec, "bn_after_relu", "full");
   spec.profiles.quick.recalibrateBatchNorm = true;
   const changed = spec.variants.filter((v) =>
     JSON.stringify(resolveRun(spec, v.name, "quick")) !== JSON.stringify(before[v.name])
@@ -53,6 +54,9 @@ Deno.test("a profile's batch-norm recalibration reaches only variants it changes
   assert.deepEqual(changed, ["bn_before_relu", "bn_after_relu"]);
   assert.equal(resolveRun(spec, "bn_after_relu", "quick").eval.recalibrateBatchNorm, true);
   assert.equal(resolveRun(spec, "bn_after_relu", "full").eval.recalibrateBatchNorm, undefined);
+  // An explicit false is the same configuration as none at all.
+  spec.evaluation.recalibrateBatchNorm = false;
+  assert.deepEqual(resolveRun(spec, "bn_after_relu", "full"), beforeFull);
 });
 
 Deno.test("parseSpec() names the path of each problem and rejects unknown fields and variants", async () => {

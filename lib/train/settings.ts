@@ -55,9 +55,9 @@ export const EvaluationSchema = z.strictObject({
    * statistics at the current weights from the fixed training subsample
    * (`recalibrateBatchNorm` in loop.ts) instead of using the running averages
    * left by training. Absent means false, so configurations written before
-   * the field existed keep their hash.
+   * the field existed keep their hash (a spec's `false` resolves to absent).
    */
-  recalibrateBatchNorm: z.literal(true).optional(),
+  recalibrateBatchNorm: z.boolean().optional(),
 });
 
 /** Adam settings (defaults filled in). */

@@ -17,9 +17,13 @@ Compute the statistics that answer each experiment's research questions from
 results/<experiment>/<profile>/ and write the findings report into
 reports/<profile>/ (the default --out):
   <out>/<experiment>.md        per-variant table, every comparison (mean ± sd, difference
-                               with its 95% BCa bootstrap CI, Welch t, Holm-adjusted p,
-                               Hedges' g, exact permutation p), verdicts, cross-checks
-                               against the seed study, charts, provenance
+                               with Welch's t interval at the question's Bonferroni level,
+                               p and p_adj, Hedges' g, P(a > b), rank test, BCa interval
+                               and exact permutation p as checks), verdicts with the seeds
+                               an undetermined one needs, the protocol's deviations,
+                               published numbers, quick vs full agreement, charts,
+                               provenance
+  <out>/<experiment>-comparisons.{json,csv}  the same comparisons as data
   <out>/<experiment>-*.svg     learning curves, test accuracy, convergence, gap
   <out>/FINDINGS.md            every question's verdict, with links
   README.md                    the summary between <!-- findings:start --> and

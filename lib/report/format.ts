@@ -36,7 +36,7 @@ export function grouped(n: number): string {
 
 /**
  * A p-value: three decimals, "< 0.001" below that, "—" when undefined or not
- * finite. Values above 1 (Holm adjustment is capped, but be safe) print as 1.000.
+ * finite. Values above 1 (adjusted p-values are capped, but be safe) print as 1.000.
  */
 export function pValue(p: number | undefined): string {
   if (p === undefined || !Number.isFinite(p)) return "—";

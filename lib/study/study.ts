@@ -187,11 +187,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         );
       }
       const records = new Map((await readRecords(dir)).map((r) => [runKey(r.run), r]));
-      const seconds = new Map<string, number[]>();
-      for (const { run } of records.values()) {
-        const s = Number(run.seconds);
-        if (Number.isFinite(s)) seconds.set(run.variant, [...(seconds.get(run.variant) ?? []), s]);
-      }
+      const seconds = secondsByVariant(records.values());
       const items: WorkItem[] = [];
       let stored = 0;
       let replaced = 0;
@@ -535,14 +531,19 @@ async function storedSeconds(
   spec: Spec,
   profile: ProfileName,
 ): Promise<Map<string, number[]>> {
-  const seconds = new Map<string, number[]>();
   try {
-    for (const { run } of await readRecords(join(out, spec.name, profile))) {
-      const s = Number(run.seconds);
-      if (Number.isFinite(s)) seconds.set(run.variant, [...(seconds.get(run.variant) ?? []), s]);
-    }
+    return secondsByVariant(await readRecords(join(out, spec.name, profile)));
   } catch {
-    // Unreadable: no calibration from it.
+    return new Map(); // Unreadable: no calibration from it.
+  }
+}
+
+/** The stored seconds of `records`' runs, per variant (runs without a number left out). */
+function secondsByVariant(records: Iterable<{ run: RunRow }>): Map<string, number[]> {
+  const seconds = new Map<string, number[]>();
+  for (const { run } of records) {
+    const s = Number(run.seconds);
+    if (Number.isFinite(s)) seconds.set(run.variant, [...(seconds.get(run.variant) ?? []), s]);
   }
   return seconds;
 }

@@ -197,7 +197,8 @@ function hostName(): string | undefined {
   }
 }
 
-function describeCpu(): StudyMeta["cpu"] {
+/** This machine's CPU: architecture, OS, cores and (where permitted) model name. */
+export function describeCpu(): StudyMeta["cpu"] {
   const cpu: StudyMeta["cpu"] = {
     arch: Deno.build.arch,
     os: Deno.build.os,

@@ -20,13 +20,20 @@ import { taskCommand } from "../shell.ts";
 import { exists, type FolderLock, lockFolder, refuseSymlinks, tryLockFile } from "../fs.ts";
 import { type ProfileName, resolveRun, type Spec } from "../spec.ts";
 import { selectResults, writeGolden } from "../store/golden.ts";
-import { describeEnvironment, runEnvironment, type StudyMeta, writeMeta } from "../store/meta.ts";
+import {
+  describeCpu,
+  describeEnvironment,
+  runEnvironment,
+  type StudyMeta,
+  writeMeta,
+} from "../store/meta.ts";
 import {
   configHash,
   readRecords,
   readRows,
   RECORD_FORMAT,
   regenerateCsv,
+  type RunRecord,
   writeRecord,
 } from "../store/records.ts";
 import { describeKey, runKey, type RunRow } from "../store/schema.ts";
@@ -35,9 +42,9 @@ import type { WorkItem } from "./messages.ts";
 import { runPool } from "./pool.ts";
 import { formatDuration, Progress } from "./progress.ts";
 import { storedConfig } from "./run.ts";
+import { machineOf, type Planned, RunClock, type Timing } from "./clock.ts";
 import { longestFirst, runCost, runExamples } from "./cost.ts";
 import { formatRunTimings, StudyTimings } from "./timings.ts";
-import { median } from "simple-statistics";
 
 /** Everything a study needs, validated. */
 export interface StudyOptions {
@@ -136,8 +143,8 @@ interface Plan {
   replaced: number;
   /** Whether the folder holds any run at all. */
   hasRuns: boolean;
-  /** Seconds of the runs already stored, per variant (for the schedule). */
-  seconds: Map<string, number[]>;
+  /** Seconds of the runs already stored, with their machines (for the clock). */
+  timings: Timing[];
 }
 
 /** Run a study: resolve data, lock folders, train the missing runs, store them. */
@@ -187,7 +194,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         );
       }
       const records = new Map((await readRecords(dir)).map((r) => [runKey(r.run), r]));
-      const seconds = secondsByVariant(records.values());
+      const timings = timingsOf(records.values(), spec, dataset, options.profile);
       const items: WorkItem[] = [];
       let stored = 0;
       let replaced = 0;
@@ -242,33 +249,33 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         stored,
         replaced,
         hasRuns: records.size > 0,
-        seconds,
+        timings,
       });
       position += chosen.length * options.seeds.length;
     }
     // Several workers: longest expected runs first, so the study does not end on one busy
     // core. Only the dispatch order changes; every run is the same whatever its turn, and
     // the CSVs are written in canonical order.
-    const planned = plans.flatMap((p) => p.items);
-    const others = await Promise.all(
-      OTHER_PROFILES.map(async (other) =>
-        new Map(
-          await Promise.all(
-            plans.map(async (p) =>
-              [
-                p,
-                other === options.profile
-                  ? new Map<string, number[]>()
-                  : await storedSeconds(options.out, p.spec, other),
-              ] as const
-            ),
-          ),
-        )
-      ),
-    );
-    const clock = new RunClock(plans, options.profile, others);
-    const expected = (item: WorkItem) => clock.expected(item) ?? clock.cost(item);
-    const items = options.workers > 1 ? longestFirst(planned, expected) : planned;
+    const queue = plans.flatMap((p) => p.items);
+    const cpu = describeCpu();
+    const here = machineOf({ arch: cpu.arch, cpu: cpu.model, ...env });
+    const evidence = plans.flatMap((p) => p.timings);
+    for (const other of OTHER_PROFILES.filter((o) => o !== options.profile)) {
+      for (const p of plans) evidence.push(...await storedTimings(options.out, p, other));
+    }
+    const clock = new RunClock(here, evidence);
+    const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
+    const runOf = (item: WorkItem): Planned => {
+      const plan = planOf.get(item.id)!;
+      const variant = item.task.config.variant;
+      return {
+        key: `${plan.spec.name}/${variant}`,
+        profile: options.profile,
+        work: modelCost(plan.spec, plan.dataset, variant, options.profile),
+      };
+    };
+    const expected = (item: WorkItem) => clock.expected(runOf(item)) ?? runOf(item).work;
+    const items = options.workers > 1 ? longestFirst(queue, expected) : queue;
     const skipped = plans.reduce((n, p) => n + p.stored, 0);
     const replaced = plans.reduce((n, p) => n + p.replaced, 0);
     log(
@@ -280,16 +287,15 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     );
     const progress = new Progress(items, options.workers, {
       enabled: !options.quiet,
-      cost: (item) => clock.cost(item),
+      cost: (item) => runOf(item).work,
     });
     // --time-limit: a run starts only when it is expected to end in time.
     const notStarted: WorkItem[] = [];
     const fits = options.timeLimit === undefined ? undefined : (item: WorkItem) => {
-      const seconds = clock.expected(item);
+      const seconds = clock.expected(runOf(item));
       if (seconds === undefined) return true; // nothing measured yet
       return (performance.now() - began) / 1000 + TIME_MARGIN * seconds <= options.timeLimit!;
     };
-    const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
     const metas = new Map<Plan, StudyMeta>();
     let backend: BackendInfo | undefined;
     timings?.planned();
@@ -340,7 +346,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
           }, options.out);
           await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
           trained++;
-          clock.observe(item, Number(rows.run.seconds));
+          clock.observe(runOf(item), Number(rows.run.seconds));
           progress.done(item, rows);
           if (timings) {
             timings.run(runTimings);
@@ -374,7 +380,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     if (notStarted.length > 0) {
       const kept = plans.reduce((n, p) => n + p.stored, 0) + trained;
       const first = notStarted[0]!;
-      const seconds = clock.expected(first);
+      const seconds = clock.expected(runOf(first));
       throw new Incomplete(
         `study: ${notStarted.length} run(s) not started: each was expected to end after the ` +
           `--time-limit of ${formatDuration(options.timeLimit!)} (for example ` +
@@ -457,95 +463,56 @@ async function blessPlan(
   return await writeGolden(selectResults(records, select, rows.runs), options.goldenDir);
 }
 
-/**
- * Expected seconds of a study's runs. A variant with runs stored in this
- * profile is expected to take their median; any other run, the cost model
- * (`lib/study/cost.ts`) times the median seconds per unit of cost of the runs
- * measured so far: those stored in this profile, in the experiments' other
- * non-smoke profiles (smoke runs are mostly start-up), and those this study
- * trains, as they finish. `undefined` while nothing is measured.
- */
-class RunClock {
-  readonly #plans: Map<number, Plan>;
-  readonly #profile: ProfileName;
-  readonly #ratios: number[] = [];
-
-  constructor(plans: Plan[], profile: ProfileName, others: Map<Plan, Map<string, number[]>>[]) {
-    this.#plans = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
-    this.#profile = profile;
-    for (const plan of plans) {
-      for (const [variant, secs] of plan.seconds) {
-        if (plan.spec.variants.some((v) => v.name === variant)) {
-          this.#ratios.push(median(secs) / modelCost(plan, variant, profile));
-        }
-      }
-    }
-    for (const [i, other] of [...OTHER_PROFILES.entries()]) {
-      if (other === profile) continue;
-      for (const [plan, seconds] of others[i] ?? new Map<Plan, Map<string, number[]>>()) {
-        for (const [variant, secs] of seconds) {
-          if (plan.spec.variants.some((v) => v.name === variant)) {
-            this.#ratios.push(median(secs) / modelCost(plan, variant, other));
-          }
-        }
-      }
-    }
-  }
-
-  /** The cost model's (relative) cost of `item`'s run. */
-  cost(item: WorkItem): number {
-    return modelCost(this.#plans.get(item.id)!, item.task.config.variant, this.#profile);
-  }
-
-  /** Expected seconds of `item`'s run, or `undefined` while nothing is measured. */
-  expected(item: WorkItem): number | undefined {
-    const stored = this.#plans.get(item.id)!.seconds.get(item.task.config.variant);
-    if (stored) return median(stored);
-    return this.#ratios.length > 0 ? median(this.#ratios) * this.cost(item) : undefined;
-  }
-
-  /** `item`'s run took `seconds`: one more measurement of seconds per unit of cost. */
-  observe(item: WorkItem, seconds: number): void {
-    if (Number.isFinite(seconds) && seconds > 0) this.#ratios.push(seconds / this.cost(item));
-  }
-}
-
 /** A run's expected seconds are stretched by this much before checking `--time-limit`. */
 const TIME_MARGIN = 1.1;
 
 /** Profiles whose stored runs calibrate the clock of a study of another profile. */
 const OTHER_PROFILES: readonly ProfileName[] = ["quick", "full"];
 
-function modelCost(plan: Plan, variant: string, profile: ProfileName): number {
-  const config = resolveRun(plan.spec, variant, profile);
-  return runCost(config, runExamples(config, plan.dataset.train.count, plan.dataset.test.count));
+/** The cost model's work of one run of `variant` under `profile` (`lib/study/cost.ts`). */
+function modelCost(
+  spec: Spec,
+  dataset: Plan["dataset"],
+  variant: string,
+  profile: ProfileName,
+): number {
+  const config = resolveRun(spec, variant, profile);
+  return runCost(config, runExamples(config, dataset.train.count, dataset.test.count));
+}
+
+/** The clock's evidence from `records` of `spec` under `profile` (unknown variants left out). */
+function timingsOf(
+  records: Iterable<RunRecord>,
+  spec: Spec,
+  dataset: Plan["dataset"],
+  profile: ProfileName,
+): Timing[] {
+  const timings: Timing[] = [];
+  for (const { run, environment } of records) {
+    if (!spec.variants.some((v) => v.name === run.variant)) continue;
+    timings.push({
+      key: `${spec.name}/${run.variant}`,
+      profile,
+      work: modelCost(spec, dataset, run.variant, profile),
+      seconds: Number(run.seconds),
+      machine: machineOf(environment),
+    });
+  }
+  return timings;
 }
 
 /**
- * Stored seconds per variant of `spec` under `profile` in `out`, for the
- * clock; a folder that is missing or cannot be read counts as empty (it is
- * not this study's business).
+ * The clock's evidence from `plan`'s experiment under `profile` in `out`; a
+ * folder that is missing or cannot be read counts as empty (it is not this
+ * study's business).
  */
-async function storedSeconds(
-  out: string,
-  spec: Spec,
-  profile: ProfileName,
-): Promise<Map<string, number[]>> {
+async function storedTimings(out: string, plan: Plan, profile: ProfileName): Promise<Timing[]> {
   try {
-    return secondsByVariant(await readRecords(join(out, spec.name, profile)));
+    const records = await readRecords(join(out, plan.spec.name, profile));
+    return timingsOf(records, plan.spec, plan.dataset, profile);
   } catch {
-    return new Map(); // Unreadable: no calibration from it.
+    return []; // Unreadable: no calibration from it.
   }
-}
-
-/** The stored seconds of `records`' runs, per variant (runs without a number left out). */
-function secondsByVariant(records: Iterable<{ run: RunRow }>): Map<string, number[]> {
-  const seconds = new Map<string, number[]>();
-  for (const { run } of records) {
-    const s = Number(run.seconds);
-    if (Number.isFinite(s)) seconds.set(run.variant, [...(seconds.get(run.variant) ?? []), s]);
-  }
-  return seconds;
 }
 
 /**

@@ -12,8 +12,8 @@ import { join } from "node:path";
 import { ResultsError } from "../errors.ts";
 import { type Metric, METRICS, type ProfileName, resolveRun, type Spec } from "../spec.ts";
 import { readMeta, type StudyMeta } from "../store/meta.ts";
-import { configHash, readRows, resultPaths, runConfig } from "../store/records.ts";
-import type { EpochRow, RunRow } from "../store/schema.ts";
+import { configHash, readRecords, readRows, resultPaths, runConfig } from "../store/records.ts";
+import { type EpochRow, runKey, type RunRow } from "../store/schema.ts";
 import { METRIC_INFO } from "./metrics.ts";
 
 /** Provenance of a results folder, as the report states it. */
@@ -29,6 +29,10 @@ export interface RunValues {
   values: Record<Metric, number>;
   splitHash: string;
   examples: { train: number; val: number; test: number };
+  /** Wall-clock seconds the run took (NaN when not recorded). */
+  seconds: number;
+  /** CPU model the run was trained on, from its record (absent when not recorded). */
+  cpu?: string;
 }
 
 /** One epoch of one run, validation metrics in display units. */
@@ -104,6 +108,7 @@ export async function loadStudy(
   const runs: RunValues[] = [];
   const diverged: StudyData["diverged"] = [];
   const stale = new Set<string>();
+  const cpus = await recordedCpus(dir);
   stored.runs.forEach((row, i) => {
     const where = `${paths.runs} line ${i + 2}`;
     checkIdentity(row, where, spec.name, profile);
@@ -127,7 +132,8 @@ export async function loadStudy(
       });
       return;
     }
-    runs.push(runValues(row, where));
+    const cpu = cpus.get(runKey(row));
+    runs.push({ ...runValues(row, where), ...(cpu ? { cpu } : {}) });
   });
   const left = new Set(diverged.map((d) => `${d.variant}#${d.seed}`));
   const epochs = stored.epochs
@@ -183,6 +189,23 @@ function checkIdentity(row: RunRow, where: string, experiment: string, profile: 
   }
 }
 
+/**
+ * The CPU model of every run whose record names one, by run key. The report only states it, so
+ * unreadable records leave it unknown here; `deno task verify` is what checks them.
+ */
+async function recordedCpus(dir: string): Promise<Map<string, string>> {
+  try {
+    const records = await readRecords(dir);
+    return new Map(
+      records.flatMap((r) =>
+        r.environment.cpu ? [[runKey(r.run), r.environment.cpu] as const] : []
+      ),
+    );
+  } catch {
+    return new Map();
+  }
+}
+
 function runValues(row: RunRow, where: string): RunValues {
   const number = (column: Metric | "params") =>
     numberCell(row[column as keyof RunRow], column, where);
@@ -203,6 +226,7 @@ function runValues(row: RunRow, where: string): RunValues {
       val: integerCell(row.val_examples, "val_examples", where),
       test: integerCell(row.test_examples, "test_examples", where),
     },
+    seconds: row.seconds.trim() === "" ? NaN : Number(row.seconds),
   };
 }
 

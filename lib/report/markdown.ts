@@ -8,6 +8,7 @@
  * @module
  */
 import { posix } from "node:path";
+import { median } from "simple-statistics";
 import { fewResamplesWarning } from "../stats/bootstrap.ts";
 import {
   type Deviation,
@@ -615,8 +616,9 @@ function provenanceTable(a: StudyAnalysis): string {
       "Software",
       `${m.tool} ${m.version}; Deno ${m.deno} (V8 ${m.v8}, TypeScript ${m.typescript}); TF.js core ${m.tfjs}`,
     ],
+    ["Run time", runTime(a)],
     [
-      "CPU",
+      "CPU (latest study command)",
       `${m.cpu.model ?? "model not recorded"}, ${m.cpu.cores} cores, ${m.cpu.os}/${m.cpu.arch}`,
     ],
     ["Tool commit", m.commit === "unknown" ? "not recorded" : `\`${m.commit}\``],
@@ -748,6 +750,33 @@ function runCount(a: StudyAnalysis): string {
   const note = diverged > 0 ? ` (+${diverged} diverged, left out)` : "";
   if (ns.length === 0 || ns[0] === undefined) return `0 runs${note}`;
   return `${a.data.runs.length} runs, ${per} seed${per === "1" ? "" : "s"} per variant${note}`;
+}
+
+/**
+ * Seconds the reported runs took, in all and per CPU model their records name (a folder filled by
+ * study commands on several machines): "5,241 run-seconds, median 213 s per run; AMD EPYC: 25 runs,
+ * 5,241 s. ..."
+ */
+function runTime(a: StudyAnalysis): string {
+  const timed = a.data.runs.filter((r) => Number.isFinite(r.seconds));
+  if (timed.length === 0) return "not recorded";
+  const sum = (runs: typeof timed) => runs.reduce((t, r) => t + r.seconds, 0);
+  const byCpu = new Map<string, typeof timed>();
+  for (const r of timed) {
+    const cpu = r.cpu ?? "CPU not recorded";
+    byCpu.set(cpu, [...(byCpu.get(cpu) ?? []), r]);
+  }
+  const parts = [...byCpu].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([cpu, runs]) =>
+    `${cpu}: ${runs.length} run${runs.length === 1 ? "" : "s"}, ${grouped(Math.round(sum(runs)))} s`
+  );
+  return `${grouped(Math.round(sum(timed)))} run-seconds${
+    timed.length < a.data.runs.length
+      ? ` (${timed.length} of ${a.data.runs.length} runs timed)`
+      : ""
+  }, median ${fixed(median(timed.map((r) => r.seconds)), 0)} s per run; ${
+    parts.join("; ")
+  }. A run's seconds are its own ` +
+    `wall time on one worker; the study's wall time is about the run-seconds divided by the workers.`;
 }
 
 function seedsText(a: StudyAnalysis): string {

@@ -10,7 +10,14 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../../lib/fs.ts";
 import { loadSpec, type ProfileName, resolveRun, type Spec } from "../../lib/spec.ts";
-import { configHash, runConfig } from "../../lib/store/records.ts";
+import {
+  configHash,
+  RECORD_FORMAT,
+  recordName,
+  resultPaths,
+  runConfig,
+  type RunRecord,
+} from "../../lib/store/records.ts";
 import {
   EPOCH_COLUMNS,
   type EpochRow,
@@ -42,6 +49,11 @@ export interface FixtureOptions {
   staleVariants?: string[];
   /** Runs stored as diverged (`variant#seed`), with non-finite losses from epoch 1. */
   diverged?: string[];
+  /**
+   * Also write every run's record (records/), naming the CPU model given for `variant#seed`
+   * (none for a run left out) and taking `seconds` for `variant#seed` (default 12.34).
+   */
+  records?: { cpus: Record<string, string>; seconds?: Record<string, number> };
 }
 
 /** Offsets added per seed so variants have spread (fractions of accuracy). */
@@ -70,6 +82,7 @@ export async function writeFixture(
   const dir = join(root, spec.name, profile);
   const runs: RunRow[] = [];
   const epochs: EpochRow[] = [];
+  const records: RunRecord[] = [];
   variants.forEach((variant, vi) => {
     seeds.forEach((seed, si) => {
       const fixed = options.values?.[variant];
@@ -108,12 +121,13 @@ export async function writeFixture(
         });
       }
       const resolved = resolveRun(spec, variant, profile as ProfileName);
-      const config = options.staleVariants?.includes(variant)
-        ? { ...resolved, stale: true }
-        : resolved;
-      runs.push({
+      const config = runConfig(
+        options.staleVariants?.includes(variant) ? { ...resolved, stale: true } : resolved,
+        { seed, backend: "wasm", threads: 1 },
+      );
+      const run: RunRow = {
         ...common,
-        config_hash: configHash(runConfig(config, { seed, backend: "wasm", threads: 1 })),
+        config_hash: configHash(config),
         status: diverged ? "diverged" : "ok",
         diverged_epoch: diverged ? "1" : "",
         dataset: options.datasetId ?? spec.dataset.id,
@@ -135,10 +149,39 @@ export async function writeFixture(
         test_loss: loss(valLoss + 0.01),
         test_acc: formatMetric(testAcc),
         gap: formatMetric(trainAcc - valAcc),
-        seconds: "12.34",
+        seconds: (options.records?.seconds?.[`${variant}#${seed}`] ?? 12.34).toFixed(2),
+      };
+      runs.push(run);
+      const cpu = options.records?.cpus[`${variant}#${seed}`];
+      records.push({
+        format: RECORD_FORMAT,
+        configHash: run.config_hash,
+        config,
+        environment: {
+          tool: "bnlab",
+          version: "0.1.0",
+          commit: "0123456789abcdef0123456789abcdef01234567",
+          deno: "2.9.6",
+          tfjs: "4.22.0",
+          backend: "wasm",
+          threads: 1,
+          arch: "x86_64",
+          ...(cpu ? { cpu } : {}),
+          dataset: { id: run.dataset, digests: {} },
+        },
+        run,
+        epochs: epochs.filter((e) => e.variant === variant && e.seed === String(seed)),
       });
     });
   });
+  if (options.records) {
+    for (const record of records) {
+      await writeFileAtomic(
+        join(resultPaths(dir).records, recordName(record.run)),
+        JSON.stringify(record, null, 1) + "\n",
+      );
+    }
+  }
   await writeFileAtomic(join(dir, "epochs.csv"), toCsv(epochs, EPOCH_COLUMNS));
   await writeFileAtomic(join(dir, "runs.csv"), toCsv(runs, RUN_COLUMNS));
   const meta = {

@@ -369,6 +369,45 @@ Deno.test("diverged runs are counted and shown in the report and left out of the
   }
 });
 
+Deno.test("the provenance states the runs' seconds in all and per CPU model their records name", async () => {
+  const tmp = await tempDir();
+  try {
+    const options = await fixture(tmp.path);
+    const se = await spec("se_residual");
+    const cpus: Record<string, string> = {};
+    const seconds: Record<string, number> = {};
+    for (const variant of ["se_cnn", "se_resnet"]) {
+      for (const seed of [0, 1, 2]) {
+        if (seed < 2) cpus[`${variant}#${seed}`] = seed === 0 ? "AMD EPYC" : "Intel Xeon";
+        seconds[`${variant}#${seed}`] = 100 + 10 * seed; // 100, 110, 120 s
+      }
+    }
+    await writeFixture(join(tmp.path, "results"), se, {
+      seeds: [0, 1, 2],
+      records: { cpus, seconds },
+    });
+    const built = await buildReport({
+      ...options,
+      experiments: ["se_residual"],
+      readme: undefined,
+    });
+    const page = built.files.find((f) => f.path.endsWith("se_residual.md"))!.content;
+    assert.match(
+      page,
+      /\| Run time \| 660 run-seconds, median 110 s per run; AMD EPYC: 2 runs, 200 s; CPU not recorded: 2 runs, 240 s; Intel Xeon: 2 runs, 220 s\./,
+    );
+    // Without records (CSV-only folders) the seconds are still summed.
+    const other = await buildReport({ ...options, experiments: ["placement"], readme: undefined });
+    const page2 = other.files.find((f) => f.path.endsWith("placement.md"))!.content;
+    assert.match(
+      page2,
+      /\| Run time \| 370 run-seconds, median 12 s per run; CPU not recorded: 30 runs, 370 s\./,
+    );
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
 Deno.test("with quick and full results the full report tabulates both verdicts per comparison and the README counts the agreements", async () => {
   const tmp = await tempDir();
   try {

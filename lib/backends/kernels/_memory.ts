@@ -24,22 +24,32 @@ export interface CpuBackendLike extends KernelBackend {
 
 /** Memory access for one backend. */
 export interface TensorMemory {
-  /** A new float32 tensor of `shape` (contents unspecified on wasm, zero on cpu). */
-  alloc(shape: number[]): TensorInfo;
+  /** A new tensor of `shape` (float32 unless said; contents unspecified on wasm, zero on cpu). */
+  alloc(shape: number[], dtype?: "float32" | "int32"): TensorInfo;
   /** A float32 view of `info`'s data; on wasm valid until the next allocation. */
   f32(info: TensorInfo): Float32Array;
+  /** An int32 view of `info`'s data; on wasm valid until the next allocation. */
+  i32(info: TensorInfo): Int32Array;
+  /** Byte offset of `info`'s data in the wasm heap (for wasm modules); `undefined` on cpu. */
+  offset(info: TensorInfo): number | undefined;
   /** Release a tensor created by `alloc` that is not returned to the engine. */
   free(info: TensorInfo): void;
 }
 
 /** Memory access for a wasm backend. */
 export function wasmMemory(backend: WasmBackendLike): TensorMemory {
+  const view = <T>(
+    make: new (buffer: ArrayBufferLike, offset: number, length: number) => T,
+    info: TensorInfo,
+  ): T => {
+    const { memoryOffset } = backend.dataIdMap.get(info.dataId);
+    return new make(backend.wasm.HEAPU8.buffer, memoryOffset, size(info.shape));
+  };
   return {
-    alloc: (shape) => backend.makeOutput(shape, "float32"),
-    f32(info) {
-      const { memoryOffset } = backend.dataIdMap.get(info.dataId);
-      return new Float32Array(backend.wasm.HEAPU8.buffer, memoryOffset, size(info.shape));
-    },
+    alloc: (shape, dtype = "float32") => backend.makeOutput(shape, dtype),
+    f32: (info) => view(Float32Array, info),
+    i32: (info) => view(Int32Array, info),
+    offset: (info) => backend.dataIdMap.get(info.dataId).memoryOffset,
     free: (info) => void backend.disposeData(info.dataId, true),
   };
 }
@@ -47,17 +57,27 @@ export function wasmMemory(backend: WasmBackendLike): TensorMemory {
 /** Memory access for a cpu backend. */
 export function cpuMemory(backend: CpuBackendLike): TensorMemory {
   return {
-    alloc: (shape) => backend.makeTensorInfo(shape, "float32", new Float32Array(size(shape))),
+    alloc: (shape, dtype = "float32") =>
+      backend.makeTensorInfo(
+        shape,
+        dtype,
+        dtype === "int32" ? new Int32Array(size(shape)) : new Float32Array(size(shape)),
+      ),
     f32: (info) => backend.data.get(info.dataId).values as Float32Array,
+    i32: (info) => backend.data.get(info.dataId).values as Int32Array,
+    offset: () => undefined,
     free: (info) => void backend.disposeData(info.dataId, true),
   };
 }
 
+/** Whether `backend` is a wasm backend (its tensors live in a wasm heap). */
+export function isWasmBackend(backend: KernelBackend): backend is WasmBackendLike {
+  return "wasm" in backend;
+}
+
 /** Memory access for whichever of the two kinds `backend` is. */
 export function memoryOf(backend: KernelBackend): TensorMemory {
-  return "wasm" in backend
-    ? wasmMemory(backend as WasmBackendLike)
-    : cpuMemory(backend as CpuBackendLike);
+  return isWasmBackend(backend) ? wasmMemory(backend) : cpuMemory(backend as CpuBackendLike);
 }
 
 /** Number of elements of a shape. */

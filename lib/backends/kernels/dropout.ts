@@ -14,16 +14,9 @@
  *
  * @module
  */
-import type {
-  DataType,
-  KernelBackend,
-  KernelConfig,
-  KernelFunc,
-  TensorInfo,
-} from "@tensorflow/tfjs-core";
+import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { dropoutBits, dropoutKeepBits, dropoutScale, dropoutThreshold } from "../../rng.ts";
-import type { CpuBackendLike, WasmBackendLike } from "./_memory.ts";
-import { size } from "./_memory.ts";
+import { isWasmBackend, memoryOf, size, type WasmBackendLike } from "./_memory.ts";
 import { DROPOUT_WASM } from "./dropout_wasm.ts";
 
 /** Forward kernel: input x; outputs y (float32, x's shape) and keep bits (int32, ⌈n/32⌉). */
@@ -112,47 +105,6 @@ function moduleFor(backend: WasmBackendLike): DropoutModule {
   return instance;
 }
 
-type Memory = {
-  alloc(shape: number[], dtype: DataType): TensorInfo;
-  offset(info: TensorInfo): number;
-  f32(info: TensorInfo): Float32Array;
-  i32(info: TensorInfo): Int32Array;
-};
-
-function wasmMemory(backend: WasmBackendLike): Memory {
-  const view = <T>(
-    make: new (b: ArrayBufferLike, o: number, n: number) => T,
-    info: TensorInfo,
-  ): T => {
-    const { memoryOffset } = backend.dataIdMap.get(info.dataId);
-    return new make(backend.wasm.HEAPU8.buffer, memoryOffset, size(info.shape));
-  };
-  return {
-    alloc: (shape, dtype) => backend.makeOutput(shape, dtype),
-    offset: (info) => backend.dataIdMap.get(info.dataId).memoryOffset,
-    f32: (info) => view(Float32Array, info),
-    i32: (info) => view(Int32Array, info),
-  };
-}
-
-function cpuMemory(backend: CpuBackendLike): Memory {
-  return {
-    alloc: (shape, dtype) =>
-      backend.makeTensorInfo(
-        shape,
-        dtype,
-        dtype === "int32" ? new Int32Array(size(shape)) : new Float32Array(size(shape)),
-      ),
-    offset: () => -1,
-    f32: (info) => backend.data.get(info.dataId).values as Float32Array,
-    i32: (info) => backend.data.get(info.dataId).values as Int32Array,
-  };
-}
-
-function isWasm(backend: KernelBackend): backend is WasmBackendLike {
-  return "wasm" in backend;
-}
-
 /** Forward kernel config for `backendName` (`cpu` or `wasm`). */
 export function dropoutConfig(backendName: string): KernelConfig {
   const kernelFunc = ({ inputs: { x }, backend, attrs }: {
@@ -162,9 +114,9 @@ export function dropoutConfig(backendName: string): KernelConfig {
   }): TensorInfo[] => {
     const { stream, rate } = attrs;
     const n = size(x.shape);
-    const wasm = isWasm(backend);
-    const memory = wasm ? wasmMemory(backend) : cpuMemory(backend as CpuBackendLike);
-    const y = memory.alloc([...x.shape], "float32");
+    const wasm = isWasmBackend(backend);
+    const memory = memoryOf(backend);
+    const y = memory.alloc([...x.shape]);
     const bits = memory.alloc([Math.ceil(n / 32)], "int32");
     let done = 0;
     if (wasm) {
@@ -174,9 +126,9 @@ export function dropoutConfig(backendName: string): KernelConfig {
       const groups = Math.floor(n / block) * WASM_GROUP_BLOCK;
       done = Math.floor(n / block) * block;
       moduleFor(backend).forward(
-        memory.offset(x),
-        memory.offset(y),
-        memory.offset(bits),
+        memory.offset(x)!,
+        memory.offset(y)!,
+        memory.offset(bits)!,
         groups,
         stream[0]! | 0,
         stream[1]! | 0,
@@ -203,16 +155,16 @@ export function dropoutGradConfig(backendName: string): KernelConfig {
     attrs: DropoutAttrs;
   }): TensorInfo => {
     const n = size(dy.shape);
-    const wasm = isWasm(backend);
-    const memory = wasm ? wasmMemory(backend) : cpuMemory(backend as CpuBackendLike);
-    const dx = memory.alloc([...dy.shape], "float32");
+    const wasm = isWasmBackend(backend);
+    const memory = memoryOf(backend);
+    const dx = memory.alloc([...dy.shape]);
     let done = 0;
     if (wasm) {
       done = Math.floor(n / 32);
       moduleFor(backend).backward(
-        memory.offset(dy),
-        memory.offset(dx),
-        memory.offset(bits),
+        memory.offset(dy)!,
+        memory.offset(dx)!,
+        memory.offset(bits)!,
         done,
         dropoutScale(attrs.rate),
       );

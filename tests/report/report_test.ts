@@ -162,7 +162,7 @@ Deno.test("each experiment page prints the profile's protocol deviations and nam
     );
     assert.match(
       enhancements,
-      /- `skip` Test accuracy \(%\): trained on Fashion-MNIST, not MNIST; dataset \(MNIST when its files are present[^)]*\); .*profile subsampling \(The quick profile trains on a stratified subsample of 6,000/,
+      /- `skip` Test accuracy \(%\): trained on Fashion-MNIST, not MNIST; dataset \(MNIST, the official files .*\); .*profile subsampling \(The quick profile trains on a stratified subsample of 6,000/,
     );
   } finally {
     await tmp.cleanup();

@@ -190,7 +190,7 @@ async function missingFiles(info: DatasetInfo, dir: string, explicit: boolean): 
       throw new DataError(
         `Cannot look for ${info.title} in ${dir}: the tasks may read only the project folder, ` +
           `the user cache and /usr/share/datasets (least privilege). Put the four files in ` +
-          `./data/${info.id}/ and pass --data-dir data/${info.id}, or run main.ts yourself with ` +
+          `./data/${info.id}/ and set ${info.envVar}=data/${info.id}, or run main.ts yourself with ` +
           `--allow-read=${dir}. ` + howToGet(info),
       );
     }

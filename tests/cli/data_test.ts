@@ -39,3 +39,28 @@ Deno.test("data for an unknown experiment exits 2 naming it", async () => {
   assert.match(r.stderr, /nope/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
 });
+
+const debian = "/usr/share/datasets/fashion-mnist";
+const haveDebian = (() => {
+  try {
+    return Deno.statSync(`${debian}/t10k-labels-idx1-ubyte.gz`).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "data finds and verifies Debian's Fashion-MNIST and says where it is" +
+    (haveDebian ? "" : ` (skipped: ${debian} is not on this machine)`),
+  ignore: !haveDebian,
+  fn: async () => {
+    const r = await data(["-e", "lenet5", "-e", "placement", "--data-dir", debian]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout.trim(),
+      `data: fashion-mnist for lenet5, placement: ${debian} (60000 training and 10000 test ` +
+        "images, SHA-256 verified)",
+    );
+    assert.deepEqual(r.left, []);
+  },
+});

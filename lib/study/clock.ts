@@ -76,8 +76,7 @@ export class RunClock {
 
   /** Expected seconds of `run`, or `undefined` while nothing is measured. */
   expected(run: Planned): number | undefined {
-    const here = this.#timings.filter((t) => t.machine === this.#here);
-    const other = this.#timings.filter((t) => t.machine !== this.#here);
+    const { here, other } = this.#sides();
     const same = (t: Timing) => t.key === run.key && t.profile === run.profile;
     const sameKey = (t: Timing) => t.key === run.key;
     const seconds = (ts: Timing[]) => median(ts.map((t) => t.seconds));
@@ -95,8 +94,7 @@ export class RunClock {
    * fast); 1 while either side has no runs.
    */
   speed(): number {
-    const here = this.#timings.filter((t) => t.machine === this.#here);
-    const other = this.#timings.filter((t) => t.machine !== this.#here);
+    const { here, other } = this.#sides();
     if (here.length === 0 || other.length === 0) return 1;
     const rates = (ts: Timing[]) => {
       const byKey = new Map<string, number[]>();
@@ -114,6 +112,14 @@ export class RunClock {
   /** A run of this study, on this machine, took `seconds`. */
   observe(run: Planned, seconds: number): void {
     this.#add({ ...run, seconds, machine: this.#here });
+  }
+
+  /** The timings measured on this machine and on others. */
+  #sides(): { here: Timing[]; other: Timing[] } {
+    const here: Timing[] = [];
+    const other: Timing[] = [];
+    for (const t of this.#timings) (t.machine === this.#here ? here : other).push(t);
+    return { here, other };
   }
 
   #add(t: Timing): void {

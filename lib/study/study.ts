@@ -265,15 +265,18 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     }
     const clock = new RunClock(here, evidence);
     const planOf = new Map(plans.flatMap((p) => p.items.map((i) => [i.id, p] as const)));
-    const runOf = (item: WorkItem): Planned => {
-      const plan = planOf.get(item.id)!;
-      const variant = item.task.config.variant;
-      return {
-        key: `${plan.spec.name}/${variant}`,
-        profile: options.profile,
-        work: modelCost(plan.spec, plan.dataset, variant, options.profile),
-      };
-    };
+    // One Planned per item: the sort, the progress and the time limit all ask for it.
+    const runs = new Map(plans.flatMap((plan) =>
+      plan.items.map((item) => {
+        const variant = item.task.config.variant;
+        return [item.id, {
+          key: `${plan.spec.name}/${variant}`,
+          profile: options.profile,
+          work: modelCost(plan.spec, plan.dataset, variant, options.profile),
+        }] as const;
+      })
+    ));
+    const runOf = (item: WorkItem): Planned => runs.get(item.id)!;
     const expected = (item: WorkItem) => clock.expected(runOf(item)) ?? runOf(item).work;
     const items = options.workers > 1 ? longestFirst(queue, expected) : queue;
     const skipped = plans.reduce((n, p) => n + p.stored, 0);

@@ -47,9 +47,10 @@ export class LauncherError extends HarnessError {
 }
 
 /**
- * A study that ended with runs of its selection neither stored nor trained,
- * because `--time-limit` left no time for them (exit code 8); the message
- * says what is stored and how to continue.
+ * A study that ended with runs of its selection not finished, because
+ * `--time-limit` stopped them after an epoch (their checkpoints keep it) or
+ * left no time to start them (exit code 8); the message says what is stored
+ * and how to continue.
  */
 export class Incomplete extends HarnessError {
   override readonly exitCode: number = 8;
@@ -57,7 +58,8 @@ export class Incomplete extends HarnessError {
 
 /**
  * A study stopped by SIGINT (exit 130) or SIGTERM (exit 143) after keeping
- * every finished run; the message says what was kept and how to resume.
+ * every finished run and the finished epochs of the runs in flight (their
+ * checkpoints); the message says what was kept and how to resume.
  */
 export class Interrupted extends HarnessError {
   override readonly exitCode: number;

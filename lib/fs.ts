@@ -32,13 +32,7 @@ export interface WriteOptions {
  * ```
  */
 export async function refuseSymlinks(root: string, path: string): Promise<void> {
-  const rel = relative(resolve(root), resolve(path));
-  if (rel.startsWith("..") || isAbsolute(rel)) {
-    throw new ResultsError(`${path} lies outside ${root}; bnlab writes only inside ${root}.`);
-  }
-  let at = root;
-  for (const part of rel.split(sep).filter((p) => p !== "")) {
-    at = join(at, part);
+  for (const at of componentsBelow(root, path)) {
     let info: Deno.FileInfo;
     try {
       info = await Deno.lstat(at);
@@ -46,14 +40,40 @@ export async function refuseSymlinks(root: string, path: string): Promise<void> 
       if (err instanceof Deno.errors.NotFound) return;
       throw err;
     }
-    if (info.isSymlink) {
-      throw new ResultsError(
-        `${at} is a symbolic link. bnlab does not write through symbolic links under ${root}, ` +
-          `since that could change files outside it; replace the link with a real folder or file ` +
-          `(or remove it), or choose another folder.`,
-      );
-    }
+    if (info.isSymlink) throw symlinkRefused(at, root);
   }
+}
+
+/** {@linkcode refuseSymlinks}, synchronously (for a worker inside a synchronous training loop). */
+export function refuseSymlinksSync(root: string, path: string): void {
+  for (const at of componentsBelow(root, path)) {
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(at);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return;
+      throw err;
+    }
+    if (info.isSymlink) throw symlinkRefused(at, root);
+  }
+}
+
+/** The paths from the first component below `root` down to `path`; `ResultsError` when outside. */
+function componentsBelow(root: string, path: string): string[] {
+  const rel = relative(resolve(root), resolve(path));
+  if (rel.startsWith("..") || isAbsolute(rel)) {
+    throw new ResultsError(`${path} lies outside ${root}; bnlab writes only inside ${root}.`);
+  }
+  let at = root;
+  return rel.split(sep).filter((p) => p !== "").map((part) => at = join(at, part));
+}
+
+function symlinkRefused(at: string, root: string): ResultsError {
+  return new ResultsError(
+    `${at} is a symbolic link. bnlab does not write through symbolic links under ${root}, ` +
+      `since that could change files outside it; replace the link with a real folder or file ` +
+      `(or remove it), or choose another folder.`,
+  );
 }
 
 /**
@@ -69,7 +89,7 @@ export async function writeFileAtomic(
   if (options.root !== undefined) await refuseSymlinks(options.root, path);
   await Deno.mkdir(dirname(path), { recursive: true });
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const tmp = temporaryName(path);
   const file = await Deno.open(tmp, { write: true, createNew: true });
   try {
     let written = 0;
@@ -85,6 +105,42 @@ export async function writeFileAtomic(
     await Deno.remove(tmp).catch(() => {});
     throw err;
   }
+}
+
+/** {@linkcode writeFileAtomic}, synchronously. */
+export function writeFileAtomicSync(
+  path: string,
+  data: Uint8Array | string,
+  options: WriteOptions = {},
+): void {
+  if (options.root !== undefined) refuseSymlinksSync(options.root, path);
+  Deno.mkdirSync(dirname(path), { recursive: true });
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const tmp = temporaryName(path);
+  const file = Deno.openSync(tmp, { write: true, createNew: true });
+  try {
+    let written = 0;
+    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+    file.syncSync();
+  } finally {
+    file.close();
+  }
+  try {
+    if (options.root !== undefined) refuseSymlinksSync(options.root, path);
+    Deno.renameSync(tmp, path);
+  } catch (err) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // Already gone.
+    }
+    throw err;
+  }
+}
+
+/** A fresh temporary sibling of `path` (`*.tmp-<pid>-<random>`, which studies clean up). */
+function temporaryName(path: string): string {
+  return `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
 /** Read a UTF-8 text file, or return `undefined` when it does not exist. */

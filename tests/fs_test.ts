@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ResultsError } from "../lib/errors.ts";
-import { parseJsonText, readTextIfExists, refuseSymlinks, writeFileAtomic } from "../lib/fs.ts";
+import {
+  parseJsonText,
+  readTextIfExists,
+  refuseSymlinks,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from "../lib/fs.ts";
 import { rejectsWith, symlink, throwsWith } from "./_assert.ts";
 
 Deno.test("parseJsonText returns the parsed value of valid JSON", () => {
@@ -45,6 +51,33 @@ Deno.test("refuseSymlinks refuses a path through a symbolic link below the root"
     );
     assert.deepEqual([...Deno.readDirSync(outside)], []);
     await rejectsWith(() => refuseSymlinks(dir, "/etc/passwd"), ResultsError, "lies outside");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("writeFileAtomicSync replaces a file whole and refuses a symbolic link below the root", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bnlab-fs-" });
+  const outside = await Deno.makeTempDir({ prefix: "bnlab-fs-outside-" });
+  try {
+    const path = join(dir, "sub", "f.bin");
+    writeFileAtomicSync(path, new Uint8Array([1, 2]), { root: dir });
+    writeFileAtomicSync(path, new Uint8Array([3]), { root: dir });
+    assert.deepEqual(await Deno.readFile(path), new Uint8Array([3]));
+    assert.deepEqual([...Deno.readDirSync(join(dir, "sub"))].map((e) => e.name), ["f.bin"]);
+    await symlink(outside, join(dir, "link"));
+    throwsWith(
+      () => writeFileAtomicSync(join(dir, "link", "f.bin"), "x", { root: dir }),
+      ResultsError,
+      "is a symbolic link",
+    );
+    assert.deepEqual([...Deno.readDirSync(outside)], []);
+    throwsWith(
+      () => writeFileAtomicSync("/tmp/x", "x", { root: dir }),
+      ResultsError,
+      "lies outside",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(outside, { recursive: true });

@@ -1,7 +1,8 @@
 /**
  * `deno task status`: how far each study is, per experiment and profile: runs
  * stored with the current configuration, diverged, stale (stored under an
- * older configuration) and missing for the seeds asked; and, where studies
+ * older configuration), missing for the seeds asked and started (unfinished
+ * runs with a checkpoint of their finished epochs); and, where studies
  * were handed to Slurm, which array tasks are pending, running or failed.
  * Reads only; never trains or writes.
  *
@@ -14,6 +15,7 @@ import { exists, parseJsonText, readTextIfExists } from "../fs.ts";
 import { finished, queued } from "../launch/slurm.ts";
 import { listSpecs, loadSpec, PROFILES, resolveRun, type Spec } from "../spec.ts";
 import { configHash, readRecords, runConfig } from "../store/records.ts";
+import { listCheckpoints } from "../study/checkpoint.ts";
 import { LauncherError } from "../errors.ts";
 import {
   choiceOption,
@@ -28,7 +30,9 @@ const USAGE = `Usage: deno task status [options]
 
 Show, per experiment and profile, how many runs are stored with the current
 configuration (done), diverged, stored under an older configuration (stale,
-retrained by the next study) and missing for seeds 1..N; then the Slurm jobs
+retrained by the next study), missing for seeds 1..N, and started (unfinished
+runs whose finished epochs a checkpoint keeps; the next study continues them);
+then the Slurm jobs
 submitted by \`study --launcher slurm\` and their array tasks' states.
 
 Options:
@@ -54,6 +58,8 @@ export interface StudyStatus {
   diverged: number;
   stale: number;
   missing: number;
+  /** Unfinished runs with a checkpoint (`partial/`), which the next study continues. */
+  started: number;
 }
 
 /**
@@ -99,6 +105,7 @@ export async function studyStatus(
     diverged,
     stale,
     missing,
+    started: (await listCheckpoints(dir)).length,
   };
 }
 
@@ -138,6 +145,7 @@ export async function run(argv: string[]): Promise<number> {
       "diverged",
       "stale",
       `missing (seeds 1-${seeds})`,
+      "started",
     ];
     const table = [
       head,
@@ -148,6 +156,7 @@ export async function run(argv: string[]): Promise<number> {
         String(r.diverged),
         String(r.stale),
         String(r.missing),
+        String(r.started),
       ]),
     ];
     const widths = head.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));

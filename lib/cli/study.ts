@@ -59,9 +59,11 @@ Options:
                           each look is recorded in <out>/<experiment>/<profile>/looks.json
       --max-seeds N       cap on seeds per variant for --until-resolved
       --round-seeds K     seeds added per round (default: 5)
-      --time-limit D      start a run only if it is expected to end within D of the
-                          command's start (5400, 90m, 1h30m); runs left out make the
-                          study exit 8, and the same command continues later
+      --time-limit D      stop training within D of the command's start (5400, 90m,
+                          1h30m): a run stops after the last epoch expected to end in
+                          time and keeps a checkpoint (partial/ of its results folder);
+                          runs stopped or not started make the study exit 8, and the
+                          same command continues them where they stopped
       --timings           print where each run's time went (dataset, split and
                           model, training steps, validation, test) and a
                           summary with worker start-up and idle worker time

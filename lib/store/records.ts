@@ -70,12 +70,13 @@ export type RunRecord = z.infer<typeof RecordSchema>;
 /** Paths of the files of a results folder. */
 export function resultPaths(
   dir: string,
-): { runs: string; epochs: string; meta: string; records: string } {
+): { runs: string; epochs: string; meta: string; records: string; partial: string } {
   return {
     runs: join(dir, "runs.csv"),
     epochs: join(dir, "epochs.csv"),
     meta: join(dir, "meta.json"),
     records: join(dir, "records"),
+    partial: join(dir, "partial"),
   };
 }
 

@@ -29,21 +29,35 @@ export class Executor {
 
   /**
    * Execute `item`, reporting each epoch to `onEpoch`, each batch to
-   * `onBatch` and, at the end, the run's phase timings (dataset opening
-   * included) to `onTimings`.
+   * `onBatch`, a line worth showing (a resumed or restarted run) to `onNote`
+   * and, at the end, the run's phase timings (dataset opening included) to
+   * `onTimings`. Resolves to `undefined` when the run stopped at its
+   * checkpoint's deadline.
    */
   async run(
     item: WorkItem,
     onEpoch?: (metrics: EpochMetrics) => void,
     onTimings?: (timings: RunTimings) => void,
     onBatch?: (epoch: number, fraction: number) => void,
-  ): Promise<RunRows> {
+    onNote?: (text: string) => void,
+  ): Promise<RunRows | undefined> {
     const opening = performance.now();
     const dataset = await this.#open(item.dataset);
     const datasetSeconds = (performance.now() - opening) / 1000;
     const { config, seed } = item.task;
     const modelDir = item.modelDir;
+    const what = `${config.experiment}/${config.variant} seed ${seed}`;
     return await executeRun(item.task, dataset, this.#env, {
+      ...(item.checkpoint
+        ? {
+          checkpoint: {
+            ...item.checkpoint,
+            onResume: (epochs: number) =>
+              onNote?.(`${what}: resumed after epoch ${epochs} from its checkpoint`),
+            onIgnored: (reason: string) => onNote?.(`${what}: ${reason}; it starts from epoch 1`),
+          },
+        }
+        : {}),
       ...(onEpoch ? { onEpoch } : {}),
       ...(onBatch ? { onBatch } : {}),
       ...(onTimings

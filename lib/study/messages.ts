@@ -17,6 +17,12 @@ export interface WorkItem {
   dataset: DatasetRef;
   /** Folder to save the trained model into, if models are saved. */
   modelDir?: string;
+  /**
+   * Keep a checkpoint after every epoch at `path` (no symbolic link below
+   * `root`) and resume from it; stop at an epoch boundary before `deadline`
+   * (ms since the Unix epoch), if given.
+   */
+  checkpoint?: { path: string; root: string; deadline?: number };
 }
 
 /** A dataset the main process already opened and verified, sent to workers with its reference. */
@@ -36,6 +42,8 @@ export type FromWorker =
   | { type: "epoch"; id: number; metrics: EpochMetrics }
   | { type: "batch"; id: number; epoch: number; fraction: number }
   | { type: "done"; id: number; record: RunRows; timings: RunTimings }
+  | { type: "suspended"; id: number }
+  | { type: "note"; id: number; text: string }
   | { type: "failed"; id?: number; error: FailureInfo };
 
 /** What went wrong in a run, as it crosses from a worker to the main process. */

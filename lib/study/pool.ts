@@ -59,6 +59,10 @@ export interface PoolEvents {
   /** Progress inside an epoch (at most about once a second per worker). */
   onBatch?(item: WorkItem, epoch: number, fraction: number): void;
   onDone(item: WorkItem, record: RunRows, timings: RunTimings): Promise<void>;
+  /** A run stopped at its checkpoint's deadline, unfinished (its checkpoint continues it). */
+  onSuspend?(item: WorkItem): void;
+  /** A line about a run worth showing (resumed from a checkpoint, or a checkpoint ignored). */
+  onNote?(item: WorkItem, text: string): void;
 }
 
 /** An expected failure of one run (bad input, data, backend), with its exit code. */
@@ -121,14 +125,21 @@ async function runInline(
       continue;
     }
     events.onStart?.(item);
-    let record: RunRows;
+    let record: RunRows | undefined;
     let timings: RunTimings | undefined;
     try {
-      record = await executor.run(item, (m) => events.onEpoch?.(item, m), (t) => timings = t);
+      record = await executor.run(
+        item,
+        (m) => events.onEpoch?.(item, m),
+        (t) => timings = t,
+        undefined,
+        (text) => events.onNote?.(item, text),
+      );
     } catch (err) {
       throw runError(item, describeFailure(err));
     }
-    await events.onDone(item, record, timings!);
+    if (record) await events.onDone(item, record, timings!);
+    else events.onSuspend?.(item);
   }
 }
 
@@ -219,6 +230,14 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
             dispatch(worker);
             break;
           }
+          case "note":
+            events.onNote?.(byId.get(message.id)!, message.text);
+            break;
+          case "suspended":
+            events.onSuspend?.(byId.get(message.id)!);
+            remaining--;
+            dispatch(worker);
+            break;
           case "failed": {
             const item = message.id === undefined ? undefined : byId.get(message.id);
             finish(

@@ -144,6 +144,19 @@ export class Progress {
     this.#draw();
   }
 
+  /** A run stopped unfinished at its deadline; its checkpoint keeps the finished epochs. */
+  suspend(item: WorkItem): void {
+    const tracked = this.#runs.get(item.id);
+    if (tracked) tracked.finished = true;
+    this.#active.delete(item.id);
+    this.#line(
+      `stopped ${label(item)} after epoch ${tracked?.epochsDone ?? 0}/` +
+        `${item.task.config.train.epochs} to end within the time limit; its checkpoint ` +
+        `continues it · ${this.#eta()}`,
+    );
+    this.#draw();
+  }
+
   /** Print `line` as a permanent continuation of the last line (no timestamp of its own). */
   note(line: string): void {
     if (!this.#enabled) return;

@@ -10,7 +10,16 @@ import { buildModel, type Model } from "../models/build.ts";
 import { rngAt } from "../rng.ts";
 import type { RunConfig } from "../spec.ts";
 import { makeSplit, splitHash, stratifiedSample } from "../splits.ts";
-import { type EpochMetrics, type RunData, type RunResult, trainModel } from "../train/loop.ts";
+import {
+  type EpochMetrics,
+  type RunData,
+  type RunResult,
+  stateProblem,
+  trainModel,
+  type TrainOptions,
+  type TrainState,
+} from "../train/loop.ts";
+import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { configHash, runConfig } from "../store/records.ts";
 import {
   type EpochRow,
@@ -63,7 +72,31 @@ export interface ExecuteOptions {
   onTimings?: (timings: RunTimings) => void;
   /** Receives the trained model before it is disposed (e.g. to save it). */
   onModel?: (model: Model) => Promise<void> | void;
+  /** Keep a checkpoint after every epoch and resume from it (`lib/store/checkpoint.ts`). */
+  checkpoint?: CheckpointOptions;
 }
+
+/** Where a run keeps its checkpoint, and until when it may train. */
+export interface CheckpointOptions {
+  /** The checkpoint file (`checkpointPath`). */
+  path: string;
+  /** The results root: no symbolic link below it is written through. */
+  root: string;
+  /**
+   * Wall-clock time (ms since the Unix epoch) by which training should have
+   * stopped: after an epoch, when the next one (as long as the last, plus
+   * 10%) would end later, the run stops there and `executeRun` returns
+   * `undefined`; its checkpoint continues it later.
+   */
+  deadline?: number;
+  /** Told the epoch a run resumes after. */
+  onResume?: (epochs: number) => void;
+  /** Told why an existing checkpoint was not used. */
+  onIgnored?: (reason: string) => void;
+}
+
+/** Margin on the last epoch's seconds when deciding whether the next one fits a deadline. */
+const EPOCH_MARGIN = 1.1;
 
 /**
  * The fully resolved configuration of a run as stored with it and hashed
@@ -89,13 +122,17 @@ export function divergedAt(result: RunResult): number | undefined {
   return undefined;
 }
 
-/** Execute `task` on `dataset`; returns the rows to store. */
+/**
+ * Execute `task` on `dataset`; returns the rows to store, or `undefined`
+ * when the run stopped at `options.checkpoint.deadline` (its checkpoint holds
+ * the finished epochs).
+ */
 export async function executeRun(
   task: RunTask,
   dataset: Dataset,
   env: RunEnvironment,
   options: ExecuteOptions = {},
-): Promise<RunRows> {
+): Promise<RunRows | undefined> {
   const { config, seed } = task;
   const started = performance.now();
   const split = makeSplit(dataset.train.labels, {
@@ -129,8 +166,10 @@ export async function executeRun(
     { ...config.model, classes: dataset.classes },
     (path) => rngAt(seed, "init", path),
   );
+  const hash = configHash(storedConfig(task, env));
   const prepare = (performance.now() - started) / 1000;
   try {
+    const resume = await resumeState(options.checkpoint, hash, model, config.train);
     const result = trainModel(model, data, {
       seed,
       classes: dataset.classes,
@@ -138,7 +177,10 @@ export async function executeRun(
       eval: config.eval,
       ...(options.onEpoch ? { onEpoch: options.onEpoch } : {}),
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+      ...(resume ? { resume } : {}),
+      ...checkpointing(options.checkpoint, hash, task, env),
     });
+    if (!result) return undefined;
     await options.onModel?.(model);
     const common = {
       experiment: config.experiment,
@@ -157,7 +199,7 @@ export async function executeRun(
     const diverged = divergedAt(result);
     return {
       run: runRow(common, result, {
-        config_hash: configHash(storedConfig(task, env)),
+        config_hash: hash,
         status: (diverged === undefined ? "ok" : "diverged") satisfies RunStatus,
         diverged_epoch: diverged === undefined ? "" : String(diverged),
         dataset: dataset.id,
@@ -173,6 +215,55 @@ export async function executeRun(
   } finally {
     model.dispose();
   }
+}
+
+/** The state to resume from, if `checkpoint` names a usable one. */
+async function resumeState(
+  checkpoint: CheckpointOptions | undefined,
+  hash: string,
+  model: Model,
+  settings: RunConfig["train"],
+): Promise<TrainState | undefined> {
+  if (!checkpoint) return undefined;
+  const found = await readCheckpoint(checkpoint.path, hash);
+  if (!found) return undefined;
+  if ("ignored" in found) {
+    checkpoint.onIgnored?.(found.ignored);
+    return undefined;
+  }
+  const problem = stateProblem(model, found.state, settings);
+  if (problem) {
+    checkpoint.onIgnored?.(`${checkpoint.path}: ${problem}`);
+    return undefined;
+  }
+  checkpoint.onResume?.(found.state.epochs.length);
+  return found.state;
+}
+
+/** `trainModel`'s checkpoint options for `checkpoint` (none without it). */
+function checkpointing(
+  checkpoint: CheckpointOptions | undefined,
+  hash: string,
+  task: RunTask,
+  env: RunEnvironment,
+): Pick<TrainOptions, "onCheckpoint"> & { suspend?: (epochSeconds: number) => boolean } {
+  if (!checkpoint) return {};
+  const run = {
+    experiment: task.config.experiment,
+    variant: task.config.variant,
+    seed: task.seed,
+    profile: task.config.profile,
+    backend: env.backend,
+    threads: env.threads,
+  };
+  const deadline = checkpoint.deadline;
+  return {
+    onCheckpoint: (state) =>
+      writeCheckpoint(checkpoint.path, { configHash: hash, run, state }, checkpoint.root),
+    ...(deadline === undefined
+      ? {}
+      : { suspend: (seconds: number) => Date.now() + 1000 * EPOCH_MARGIN * seconds > deadline }),
+  };
 }
 
 type Common = Pick<RunRow, "experiment" | "variant" | "seed" | "profile" | "backend" | "threads">;

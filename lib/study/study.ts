@@ -2,8 +2,11 @@
  * Running a study: resolve each experiment's dataset, lock its results folder,
  * plan the runs that are not stored yet (a stored run counts when its record's
  * configuration hash equals the one the spec resolves to now), train them (in
- * workers) and store each through the results store as it completes. Used by
- * `deno task study` and by `verify --rerun`.
+ * workers) and store each through the results store as it completes. Every run
+ * keeps a checkpoint of its last finished epoch (`lib/store/checkpoint.ts`) until
+ * its record is stored, so a study stopped by `--time-limit`, a signal or a crash
+ * continues each run where it stopped. Used by `deno task study` and by
+ * `verify --rerun`.
  *
  * @module
  */
@@ -37,6 +40,7 @@ import {
   writeRecord,
 } from "../store/records.ts";
 import { describeKey, runKey, type RunRow } from "../store/schema.ts";
+import { checkpointPath, listCheckpoints, removeCheckpoint } from "./checkpoint.ts";
 import { type DatasetRef, resolveDataset } from "./datasets.ts";
 import type { WorkItem } from "./messages.ts";
 import { runPool } from "./pool.ts";
@@ -79,9 +83,11 @@ export interface StudyOptions {
   shard?: { index: number; count: number };
   /**
    * Seconds from the start of the command after which no run may still be
-   * training (`--time-limit`): a run starts only if its expected time (with
-   * a 10% margin) fits in what is left. Runs left out make the study end
-   * with `Incomplete` (exit 8); rerunning the command continues.
+   * training (`--time-limit`): a run starts only if one epoch of it (its
+   * expected time over its epochs, with a 10% margin) fits in what is left,
+   * and stops after the last epoch that ends in time, keeping its
+   * checkpoint. Runs stopped or left out make the study end with
+   * `Incomplete` (exit 8); rerunning the command continues them.
    */
   timeLimit?: number;
 }
@@ -150,6 +156,9 @@ interface Plan {
 /** Run a study: resolve data, lock folders, train the missing runs, store them. */
 export async function runStudy(options: StudyOptions, command: string[]): Promise<void> {
   const began = performance.now();
+  const deadline = options.timeLimit === undefined
+    ? undefined
+    : Date.now() + 1000 * options.timeLimit;
   const plans: Plan[] = [];
   const locks: FolderLock[] = [];
   const planned = plannedBackend(options.backend, options.threads);
@@ -209,8 +218,10 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
           const task = { config, seed };
           const key = { variant: variant.name, seed, ...env };
           const current = configHash(storedConfig(task, env));
+          const checkpoint = checkpointPath(dir, key);
           if (records.get(runKey(key))?.configHash === current) {
             stored++;
+            await removeCheckpoint(checkpoint); // left by a study stopped after storing the run
             continue;
           }
           if (options.shard) {
@@ -237,7 +248,17 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
             ? join(dir, "models", `${variant.name}-seed${seed}`)
             : undefined;
           if (modelDir) await refuseSymlinks(options.out, join(modelDir, "model.json"));
-          items.push({ id: nextId++, task, dataset: ref, ...(modelDir ? { modelDir } : {}) });
+          items.push({
+            id: nextId++,
+            task,
+            dataset: ref,
+            ...(modelDir ? { modelDir } : {}),
+            checkpoint: {
+              path: checkpoint,
+              root: options.out,
+              ...(deadline === undefined ? {} : { deadline }),
+            },
+          });
         }
       }
       plans.push({
@@ -292,12 +313,16 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
       enabled: !options.quiet,
       cost: (item) => runOf(item).work,
     });
-    // --time-limit: a run starts only when it is expected to end in time.
+    // --time-limit: a run starts only when at least one epoch of it is expected to end in
+    // time; a run stops after the last epoch that does (`deadline`), and its checkpoint
+    // continues it next time.
     const notStarted: WorkItem[] = [];
+    const suspended: WorkItem[] = [];
     const fits = options.timeLimit === undefined ? undefined : (item: WorkItem) => {
       const seconds = clock.expected(runOf(item));
       if (seconds === undefined) return true; // nothing measured yet
-      return (performance.now() - began) / 1000 + TIME_MARGIN * seconds <= options.timeLimit!;
+      const epoch = seconds / item.task.config.train.epochs;
+      return (performance.now() - began) / 1000 + TIME_MARGIN * epoch <= options.timeLimit!;
     };
     const metas = new Map<Plan, StudyMeta>();
     let backend: BackendInfo | undefined;
@@ -335,6 +360,11 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
         },
         onStart: (item) => progress.start(item),
         onSkip: (item) => notStarted.push(item),
+        onSuspend: (item) => {
+          suspended.push(item);
+          progress.suspend(item);
+        },
+        onNote: (_item, text) => progress.note(`  ${text}`),
         onEpoch: (item, m) => progress.epoch(item, m),
         onBatch: (item, epoch, fraction) => progress.batch(item, epoch, fraction),
         onDone: async (item, rows, runTimings) => {
@@ -348,6 +378,7 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
             epochs: rows.epochs,
           }, options.out);
           await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
+          await removeCheckpoint(item.checkpoint!.path);
           trained++;
           clock.observe(runOf(item), Number(rows.run.seconds));
           progress.done(item, rows);
@@ -366,9 +397,9 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
       const kept = plans.reduce((n, p) => n + p.stored, 0) + trained;
       throw new Interrupted(
         `study: stopped by ${err.signal}. ${kept} run(s) of this study are stored in ` +
-          `${options.out}/ (${trained} trained now); the ${
-            items.length - trained
-          } not finished were dropped and nothing else was written. ` +
+          `${options.out}/ (${trained} trained now); the runs in flight keep their finished ` +
+          `epochs in a checkpoint (partial/ of their results folder) and the epoch in ` +
+          `progress was dropped; nothing else was written. ` +
           `Resume with: ${taskCommand(command)}`,
         err.signal,
       );
@@ -380,17 +411,34 @@ export async function runStudy(options: StudyOptions, command: string[]): Promis
     for (const plan of plans) {
       await regenerateCsv(plan.dir, variantOrder(plan.spec), options.out);
     }
-    if (notStarted.length > 0) {
+    for (const plan of plans) await removeEmptyPartial(plan.dir);
+    if (notStarted.length > 0 || suspended.length > 0) {
       const kept = plans.reduce((n, p) => n + p.stored, 0) + trained;
-      const first = notStarted[0]!;
-      const seconds = clock.expected(runOf(first));
+      const limit = formatDuration(options.timeLimit!);
+      const parts: string[] = [];
+      if (suspended.length > 0) {
+        const first = suspended[0]!;
+        parts.push(
+          `${suspended.length} run(s) stopped after the last epoch that ended within the ` +
+            `--time-limit of ${limit} (for example ${first.task.config.experiment}/` +
+            `${first.task.config.variant} seed ${first.task.seed}); their checkpoints in ` +
+            `partial/ continue them from there`,
+        );
+      }
+      if (notStarted.length > 0) {
+        const first = notStarted[0]!;
+        const seconds = clock.expected(runOf(first));
+        const epoch = seconds === undefined ? undefined : seconds / first.task.config.train.epochs;
+        parts.push(
+          `${notStarted.length} run(s) not started: not even one epoch was expected to end ` +
+            `within the --time-limit of ${limit} (for example ` +
+            `${first.task.config.experiment}/${first.task.config.variant} seed ${first.task.seed}` +
+            `${epoch === undefined ? "" : `, about ${formatDuration(epoch)} an epoch`})`,
+        );
+      }
       throw new Incomplete(
-        `study: ${notStarted.length} run(s) not started: each was expected to end after the ` +
-          `--time-limit of ${formatDuration(options.timeLimit!)} (for example ` +
-          `${first.task.config.experiment}/${first.task.config.variant} seed ${first.task.seed}` +
-          `${seconds === undefined ? "" : `, about ${formatDuration(seconds)}`}). ${kept} run(s) ` +
-          `of this study are stored in ${options.out}/ (${trained} trained now). Continue with: ` +
-          `${taskCommand(command)}`,
+        `study: ${parts.join("; ")}. ${kept} run(s) of this study are stored in ` +
+          `${options.out}/ (${trained} trained now). Continue with: ${taskCommand(command)}`,
       );
     }
     if (options.bless) {
@@ -421,12 +469,22 @@ async function topmostMissing(root: string, dir: string): Promise<string | undef
   return undefined;
 }
 
-/** Remove `dir` (created by this study) when no run record was stored anywhere below it. */
+/** Remove the checkpoint folder of the results folder `dir` when it holds no checkpoint. */
+async function removeEmptyPartial(dir: string): Promise<void> {
+  if ((await listCheckpoints(dir)).length > 0) return;
+  await Deno.remove(join(dir, "partial")).catch(() => {}); // absent, or a temporary is left
+}
+
+/**
+ * Remove `dir` (created by this study) when no run record or checkpoint was
+ * stored anywhere below it.
+ */
 async function removeIfNoRuns(dir: string): Promise<void> {
   const hasRecord = async (d: string): Promise<boolean> => {
     for await (const entry of Deno.readDir(d)) {
       if (entry.isDirectory && await hasRecord(join(d, entry.name))) return true;
-      if (entry.isFile && d.endsWith(`${sep}records`) && entry.name.endsWith(".json")) return true;
+      const kept = d.endsWith(`${sep}records`) || d.endsWith(`${sep}partial`);
+      if (entry.isFile && kept && entry.name.endsWith(".json")) return true;
     }
     return false;
   };
@@ -551,7 +609,7 @@ function interruptible(log: (line: string) => void): { signal: AbortSignal; disp
  * lock, when no other process can be writing there.
  */
 async function removeStaleTemporaries(dir: string): Promise<void> {
-  for (const folder of [dir, join(dir, "records")]) {
+  for (const folder of [dir, join(dir, "records"), join(dir, "partial")]) {
     let entries: Deno.DirEntry[];
     try {
       entries = await Array.fromAsync(Deno.readDir(folder));

@@ -47,8 +47,13 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         last = now;
         send({ type: "batch", id: item.id, epoch, fraction });
       },
+      (text) => send({ type: "note", id: item.id, text }),
     );
-    send({ type: "done", id: item.id, record, timings: timings! });
+    send(
+      record
+        ? { type: "done", id: item.id, record, timings: timings! }
+        : { type: "suspended", id: item.id },
+    );
   } catch (err) {
     send({ type: "failed", id: item.id, error: describeFailure(err) });
   }

@@ -14,6 +14,9 @@ import type { ForwardContext, Model } from "../models/build.ts";
 import { dropoutStream, recalibrationDropoutStream, rngAt } from "../rng.ts";
 import { augmentBatch } from "./augment.ts";
 import { type EvalSettings, learningRate, type TrainSettings } from "./settings.ts";
+import type { EpochMetrics, PhaseSeconds, TrainState } from "./state.ts";
+
+export type { EpochMetrics, PhaseSeconds, TrainState } from "./state.ts";
 
 /** Side of the square images, pixels. */
 const SIDE = 28;
@@ -37,45 +40,10 @@ export interface RunData {
   test: Uint32Array;
 }
 
-/** Metrics of one epoch. Losses are mean cross-entropy (no penalty terms). */
-export interface EpochMetrics {
-  /** 1-based epoch number. */
-  epoch: number;
-  /**
-   * Loss and accuracy on the training subsample `RunData.trainEval`, measured
-   * after the epoch in inference mode (the same mode as validation), so that
-   * `trainAcc - valAcc` is a generalisation gap.
-   */
-  trainLoss: number;
-  trainAcc: number;
-  /**
-   * Running mean over the epoch's training batches in training mode (dropout
-   * active, batch statistics), as Keras' `fit` reports it.
-   */
-  runningTrainLoss: number;
-  runningTrainAcc: number;
-  valLoss: number;
-  valAcc: number;
-  /** Learning rate used during the epoch. */
-  lr: number;
-  /** Wall-clock seconds of the epoch, validation included. */
-  seconds: number;
-}
-
 /** Loss and accuracy of a model on a set of examples. */
 export interface Evaluation {
   loss: number;
   acc: number;
-}
-
-/** Wall-clock seconds of a run's phases. */
-export interface PhaseSeconds {
-  /** Training steps (batch assembly, augmentation, forward, backward, optimizer). */
-  train: number;
-  /** The per-epoch validation passes. */
-  validation: number;
-  /** The final test evaluation (and restoring the best weights). */
-  test: number;
 }
 
 /** Outcome of a run. `final` is the epoch whose weights were tested. */
@@ -101,19 +69,58 @@ export interface TrainOptions {
   onEpoch?: (metrics: EpochMetrics) => void;
   /** Called after every training batch with the 1-based epoch and the share of it done. */
   onBatch?: (epoch: number, fraction: number) => void;
+  /**
+   * Continue from this state (taken by `onCheckpoint` of an earlier call
+   * with the same model configuration, seed and settings) instead of from
+   * the model's initial weights. Throws `RangeError` when its weights do
+   * not fit the model.
+   */
+  resume?: TrainState;
+  /**
+   * Called after every finished epoch after which training goes on, with
+   * the state to resume from. The state's arrays are fresh copies.
+   */
+  onCheckpoint?: (state: TrainState) => void;
+  /**
+   * Asked after each `onCheckpoint` with the seconds the last epoch took:
+   * `true` stops training there, and `trainModel` returns `undefined`
+   * (resume later from the checkpoint).
+   */
+  suspend?: (epochSeconds: number) => boolean;
 }
 
-/** Train `model` on `data` and evaluate it; the model keeps the tested weights. */
-export function trainModel(model: Model, data: RunData, options: TrainOptions): RunResult {
+/**
+ * Train `model` on `data` and evaluate it; the model keeps the tested
+ * weights. Returns `undefined` only when `options.suspend` stopped training
+ * after a checkpoint.
+ */
+export function trainModel(
+  model: Model,
+  data: RunData,
+  options: TrainOptions & { suspend?: undefined },
+): RunResult;
+export function trainModel(
+  model: Model,
+  data: RunData,
+  options: TrainOptions,
+): RunResult | undefined;
+export function trainModel(
+  model: Model,
+  data: RunData,
+  options: TrainOptions,
+): RunResult | undefined {
   const { seed, train: settings } = options;
   const optimizer = createOptimizer(settings);
   const started = performance.now();
-  const epochs: EpochMetrics[] = [];
+  const resume = options.resume;
+  const epochs: EpochMetrics[] = resume ? [...resume.epochs] : [];
   let best: { epoch: number; loss: number; weights?: tf.Tensor[] } = { epoch: 0, loss: Infinity };
-  let step = 0;
-  const phases: PhaseSeconds = { train: 0, validation: 0, test: 0 };
+  let step = resume?.step ?? 0;
+  const phases: PhaseSeconds = resume ? { ...resume.phases } : { train: 0, validation: 0, test: 0 };
+  const before = resume?.seconds ?? 0;
   try {
-    for (let epoch = 0; epoch < settings.epochs; epoch++) {
+    if (resume) best = restoreState(model, optimizer, resume, settings);
+    for (let epoch = epochs.length; epoch < settings.epochs; epoch++) {
       const t0 = performance.now();
       const lr = learningRate(settings, epoch);
       // tfjs reads Adam's learning rate on every step; the field is not public API.
@@ -161,6 +168,13 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
       ) {
         break;
       }
+      if (epoch + 1 < settings.epochs && options.onCheckpoint) {
+        const seconds = before + (performance.now() - started) / 1000;
+        options.onCheckpoint(
+          captureState(model, optimizer, { epochs, step, best, phases, seconds }),
+        );
+        if (options.suspend?.(metrics.seconds)) return undefined;
+      }
     }
     const testStart = performance.now();
     let final = epochs[epochs.length - 1]!;
@@ -175,13 +189,125 @@ export function trainModel(model: Model, data: RunData, options: TrainOptions): 
       bestEpoch: best.epoch,
       final,
       test,
-      seconds: (performance.now() - started) / 1000,
+      seconds: before + (performance.now() - started) / 1000,
       phases,
     };
   } finally {
     if (best.weights) tf.dispose(best.weights);
     optimizer.dispose();
   }
+}
+
+/** The parts of tfjs' Adam that hold its state (not public API; tfjs-core 4.x). */
+interface AdamInternals {
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  iterations_: number;
+}
+
+/** Copy the loop's state after a finished epoch out of the model and the optimizer. */
+function captureState(
+  model: Model,
+  optimizer: tf.Optimizer,
+  loop: {
+    epochs: EpochMetrics[];
+    step: number;
+    best: { epoch: number; loss: number; weights?: tf.Tensor[] };
+    phases: PhaseSeconds;
+    seconds: number;
+  },
+): TrainState {
+  const adam = optimizer as unknown as AdamInternals;
+  const values = (t: tf.Tensor) => Float32Array.from(t.dataSync() as Float32Array);
+  return {
+    epochs: loop.epochs.map((e) => ({ ...e })),
+    step: loop.step,
+    best: {
+      epoch: loop.best.epoch,
+      loss: loop.best.loss,
+      ...(loop.best.weights ? { weights: loop.best.weights.map(values) } : {}),
+    },
+    weights: model.params.map((p) => values(p.variable)),
+    optimizer: {
+      firstMoment: adam.accumulatedFirstMoment.map((m) => values(m.variable)),
+      secondMoment: adam.accumulatedSecondMoment.map((m) => values(m.variable)),
+      accBeta1: adam.accBeta1.dataSync()[0]!,
+      accBeta2: adam.accBeta2.dataSync()[0]!,
+      iterations: adam.iterations_,
+    },
+    phases: { ...loop.phases },
+    seconds: loop.seconds,
+  };
+}
+
+/**
+ * Why `state` cannot continue training `model` (an array that does not fit
+ * its weight, a count that does not match), or `undefined` when it can.
+ */
+export function stateProblem(
+  model: Model,
+  state: TrainState,
+  settings?: TrainSettings,
+): string | undefined {
+  if (settings?.earlyStopping?.restoreBest && state.best.epoch > 0 && !state.best.weights) {
+    return "the saved state lacks the best epoch's weights";
+  }
+  if (settings && state.epochs.length >= settings.epochs) {
+    return `the saved state has ${state.epochs.length} epochs, the run ${settings.epochs}`;
+  }
+  const all = model.params.map((p) => p.variable);
+  const fits = (arrays: Float32Array[], variables: readonly tf.Variable[]) =>
+    arrays.length === variables.length && arrays.every((a, i) => a.length === variables[i]!.size);
+  const parts: [string, Float32Array[] | undefined, readonly tf.Variable[]][] = [
+    ["weights", state.weights, all],
+    ["best weights", state.best.weights, all],
+    ["first moments", state.optimizer.firstMoment, model.trainable],
+    ["second moments", state.optimizer.secondMoment, model.trainable],
+  ];
+  for (const [what, arrays, variables] of parts) {
+    if (arrays && !fits(arrays, variables)) return `the saved ${what} do not fit this model`;
+  }
+  return undefined;
+}
+
+/**
+ * Put `state` into `model` and `optimizer` (fresh from `createOptimizer`);
+ * returns the best-epoch record with its weights as tensors. Throws
+ * `RangeError` when an array does not fit its weight.
+ */
+function restoreState(
+  model: Model,
+  optimizer: tf.Optimizer,
+  state: TrainState,
+  settings: TrainSettings,
+): { epoch: number; loss: number; weights?: tf.Tensor[] } {
+  const problem = stateProblem(model, state, settings);
+  if (problem) throw new RangeError(problem);
+  const all = model.params.map((p) => p.variable);
+  const { firstMoment, secondMoment } = state.optimizer;
+  tf.tidy(() => {
+    all.forEach((v, i) => v.assign(tf.tensor(state.weights[i]!, v.shape)));
+  });
+  const adam = optimizer as unknown as AdamInternals;
+  const moment = (arrays: Float32Array[], suffix: string) =>
+    arrays.map((a, i) => {
+      const v = model.trainable[i]!;
+      return {
+        originalName: `${v.name}/${suffix}`,
+        variable: tf.tidy(() => tf.tensor(a, v.shape).variable(false)),
+      };
+    });
+  adam.accumulatedFirstMoment = moment(firstMoment, "m");
+  adam.accumulatedSecondMoment = moment(secondMoment, "v");
+  tf.tidy(() => {
+    adam.accBeta1.assign(tf.scalar(state.optimizer.accBeta1));
+    adam.accBeta2.assign(tf.scalar(state.optimizer.accBeta2));
+  });
+  adam.iterations_ = state.optimizer.iterations;
+  const weights = state.best.weights?.map((a, i) => tf.tensor(a, all[i]!.shape));
+  return { epoch: state.best.epoch, loss: state.best.loss, ...(weights ? { weights } : {}) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { configHash } from "../../lib/store/records.ts";
 import { runMain, studyPermissions, taskPermissions } from "./_run.ts";
 
-Deno.test("status counts done, stale and missing runs per experiment and profile", async () => {
+Deno.test("status counts done, stale, missing and started runs per experiment and profile", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "bnlab-status-" });
   try {
     const out = join(tmp, "r");
@@ -18,7 +18,7 @@ Deno.test("status counts done, stale and missing runs per experiment and profile
     );
     assert.equal(status.code, 0, status.stderr);
     const row = status.stdout.split("\n").find((l) => l.startsWith("lenet5"))!;
-    assert.deepEqual(row.trim().split(/\s+/), ["lenet5", "smoke", "5", "0", "0", "5"]);
+    assert.deepEqual(row.trim().split(/\s+/), ["lenet5", "smoke", "5", "0", "0", "5", "0"]);
     // A record whose configuration no longer matches the spec counts as stale, not done.
     const records = join(out, "lenet5", "smoke", "records");
     const name = [...Deno.readDirSync(records)].find((e) => e.name.startsWith("bn."))!.name;
@@ -27,13 +27,19 @@ Deno.test("status counts done, stale and missing runs per experiment and profile
     record.configHash = configHash(record.config);
     record.run.config_hash = record.configHash;
     await Deno.writeTextFile(join(records, name), JSON.stringify(record));
+    // A checkpoint of an unfinished run counts as started.
+    await Deno.mkdir(join(out, "lenet5", "smoke", "partial"));
+    await Deno.writeTextFile(
+      join(out, "lenet5", "smoke", "partial", "bn.seed2.wasm.t1.json"),
+      "{}",
+    );
     const after = await runMain(
       ["status", "-e", "lenet5", "--seeds", "2", "--results", out],
       taskPermissions("status", tmp),
     );
     assert.equal(after.code, 0, after.stderr);
     const row2 = after.stdout.split("\n").find((l) => l.startsWith("lenet5"))!;
-    assert.deepEqual(row2.trim().split(/\s+/), ["lenet5", "smoke", "4", "0", "1", "6"]);
+    assert.deepEqual(row2.trim().split(/\s+/), ["lenet5", "smoke", "4", "0", "1", "6", "1"]);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

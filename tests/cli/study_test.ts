@@ -256,28 +256,32 @@ Deno.test("study --save-models writes TF.js weights that --evaluate loads back w
   assert.match(evaluated.stdout, new RegExp(`accuracy ${Number(stored.test_acc).toFixed(4)}`));
 });
 
-Deno.test("study --time-limit starts only runs expected to end in time, exits 8 naming what is left, and the same command continues", async () => {
+Deno.test("study --time-limit stops training by the limit, exits 8 naming what is left, and the same command continues", async () => {
   const out = await tempDir();
   const base = [...SMOKE, "-e", "lenet5", "--variant", "baseline", "--workers", "1", "--out", out];
   // Seed 1 first: its measured time calibrates what the others are expected to take.
   const first = await runMain([...base, "--seed-list", "1"], studyPermissions(out));
   assert.equal(first.code, 0, first.stderr);
   const dir = join(out, "lenet5", "smoke");
-  const before = await Deno.readTextFile(join(dir, "runs.csv"));
-  // No run takes less than a second, so with one second none may start.
+  // One second is too short for both remaining runs: each is left out (not even one epoch
+  // fits) or stopped after its first epoch, keeping a checkpoint.
   const tight = await runMain(
     [...base, "--seeds", "3", "--time-limit", "1"],
     studyPermissions(out),
   );
   assert.equal(tight.code, 8, tight.stderr);
-  assert.match(tight.stderr, /2 run\(s\) not started: .*--time-limit of 1s/);
+  assert.match(
+    tight.stderr,
+    /run\(s\) (not started: not even one epoch|stopped after the last epoch that ended within) .*--time-limit of 1s/,
+  );
   assert.match(tight.stderr, /Continue with: deno task study .*--time-limit 1/);
   assert.doesNotMatch(tight.stderr, /^\s+at /m);
-  assert.equal(await Deno.readTextFile(join(dir, "runs.csv")), before, "nothing new stored");
+  assert.ok((await readResults(dir)).runs.length < 3);
   const roomy = await runMain(
     [...base, "--seeds", "3", "--time-limit", "10m"],
     studyPermissions(out),
   );
   assert.equal(roomy.code, 0, roomy.stderr);
   assert.equal((await readResults(dir)).runs.length, 3);
+  assert.ok(![...Deno.readDirSync(dir)].some((e) => e.name === "partial"), "no checkpoint is left");
 });

@@ -72,7 +72,7 @@ export interface ExecuteOptions {
   onTimings?: (timings: RunTimings) => void;
   /** Receives the trained model before it is disposed (e.g. to save it). */
   onModel?: (model: Model) => Promise<void> | void;
-  /** Keep a checkpoint after every epoch and resume from it (`lib/store/checkpoint.ts`). */
+  /** Keep a checkpoint after every epoch and resume from it (`lib/study/checkpoint.ts`). */
   checkpoint?: CheckpointOptions;
 }
 

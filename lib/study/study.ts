@@ -3,7 +3,7 @@
  * plan the runs that are not stored yet (a stored run counts when its record's
  * configuration hash equals the one the spec resolves to now), train them (in
  * workers) and store each through the results store as it completes. Every run
- * keeps a checkpoint of its last finished epoch (`lib/store/checkpoint.ts`) until
+ * keeps a checkpoint of its last finished epoch (`lib/study/checkpoint.ts`) until
  * its record is stored, so a study stopped by `--time-limit`, a signal or a crash
  * continues each run where it stopped. Used by `deno task study` and by
  * `verify --rerun`.

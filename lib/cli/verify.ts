@@ -183,6 +183,8 @@ async function retrain(golden: GoldenFile, options: VerifyOptions): Promise<Stud
   } finally {
     await owner?.release();
     await Deno.remove(out, { recursive: true }).catch(() => {});
+    // Not recursive: another verify's folder keeps it (and is left alone).
+    await Deno.remove(scratch).catch(() => {});
   }
 }
 

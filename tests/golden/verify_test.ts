@@ -55,13 +55,17 @@ async function editRuns(results: string, edit: (text: string) => string): Promis
   return copy;
 }
 
-Deno.test("verify passes the integrity and exact reproduction checks of a freshly blessed study", async () => {
+Deno.test("verify passes the integrity and exact reproduction checks of a freshly blessed study and leaves no scratch folder behind", async () => {
   const golden = await readGolden(fixture.path);
   const checks = await verifyGolden(golden, { ...options, rerun: true });
   assert.deepEqual(checks.map((c) => [c.kind, c.pass]), [["integrity", true], [
     "reproduction (exact)",
     true,
   ]]);
+  assert.deepEqual(
+    Array.from(Deno.readDirSync(fixture.results), (e) => e.name).sort(),
+    ["lenet5"],
+  );
 });
 
 Deno.test("verify fails when one stored metric changes by one unit in its last digit, naming the row", async () => {

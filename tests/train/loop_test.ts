@@ -1,16 +1,14 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backends/select.ts";
-import { syntheticDataset } from "../../lib/data/synthetic.ts";
 import { buildModel } from "../../lib/models/build.ts";
 import type { Layer } from "../../lib/models/types.ts";
 import { rngAt } from "../../lib/rng.ts";
-import { makeSplit } from "../../lib/splits.ts";
+import { SMALL_CNN, syntheticRunData } from "./_data.ts";
 import {
   createOptimizer,
   evaluate,
   recalibrateBatchNorm,
-  type RunData,
   trainModel,
   trainStep,
 } from "../../lib/train/loop.ts";
@@ -18,31 +16,8 @@ import { learningRate, type TrainSettings } from "../../lib/train/settings.ts";
 
 await initBackend("wasm");
 
-const dataset = syntheticDataset({ train: 400, test: 100 });
-const split = makeSplit(dataset.train.labels, {
-  kind: "stratified",
-  validationFraction: 0.25,
-  seed: 1,
-});
-const data: RunData = {
-  images: dataset.train.images,
-  labels: dataset.train.labels,
-  train: split.train,
-  validation: split.validation,
-  trainEval: split.train.subarray(0, split.validation.length),
-  testImages: dataset.test.images,
-  testLabels: dataset.test.labels,
-  test: Uint32Array.from({ length: 100 }, (_, i) => i),
-};
-const layers: Layer[] = [
-  { type: "conv2d", filters: 4, kernel: 3 },
-  { type: "batchnorm" },
-  { type: "relu" },
-  { type: "maxpool" },
-  { type: "flatten" },
-  { type: "dropout", rate: 0.3 },
-  { type: "dense", units: 10 },
-];
+const data = syntheticRunData(400, 100, 1);
+const layers = SMALL_CNN;
 const options = {
   init: "glorot_uniform" as const,
   batchNorm: { momentum: 0.1, epsilon: 1e-3 },
@@ -157,7 +132,7 @@ Deno.test("recalibrateBatchNorm() sets the running statistics to the batch stati
     units: 10,
   }];
   const m = buildModel(bnLayers, options, (p) => rngAt(5, "init", p));
-  const trainEval = split.train.subarray(0, 100); // batches of 32, 32, 32 and 4
+  const trainEval = data.train.subarray(0, 100); // batches of 32, 32, 32 and 4
   const settings = {
     seed: 5,
     classes: 10,

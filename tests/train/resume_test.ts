@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backends/select.ts";
-import { syntheticDataset } from "../../lib/data/synthetic.ts";
 import { buildModel } from "../../lib/models/build.ts";
-import type { Layer } from "../../lib/models/types.ts";
 import { rngAt } from "../../lib/rng.ts";
-import { makeSplit } from "../../lib/splits.ts";
+import { SMALL_CNN, syntheticRunData } from "./_data.ts";
 import {
-  type RunData,
   type RunResult,
   trainModel,
   type TrainOptions,
@@ -16,34 +13,11 @@ import {
 
 await initBackend("wasm");
 
-const dataset = syntheticDataset({ train: 300, test: 80 });
-const split = makeSplit(dataset.train.labels, {
-  kind: "stratified",
-  validationFraction: 0.25,
-  seed: 2,
-});
-const data: RunData = {
-  images: dataset.train.images,
-  labels: dataset.train.labels,
-  train: split.train,
-  validation: split.validation,
-  trainEval: split.train.subarray(0, split.validation.length),
-  testImages: dataset.test.images,
-  testLabels: dataset.test.labels,
-  test: Uint32Array.from({ length: 80 }, (_, i) => i),
-};
+const data = syntheticRunData(300, 80, 2);
 // Every source of state and randomness the loop has: batch norm (running statistics),
 // dropout (per-step masks), augmentation (per-epoch stream), a step schedule, weight
 // decay, early stopping with best-weight restore and batch-norm re-estimation.
-const layers: Layer[] = [
-  { type: "conv2d", filters: 4, kernel: 3 },
-  { type: "batchnorm" },
-  { type: "relu" },
-  { type: "maxpool" },
-  { type: "flatten" },
-  { type: "dropout", rate: 0.3 },
-  { type: "dense", units: 10 },
-];
+const layers = SMALL_CNN;
 const model = () =>
   buildModel(
     layers,

@@ -1,7 +1,8 @@
 /**
  * The `cpu` backend: TF.js's pure-JavaScript kernels, the reference the other
  * backends are checked against. Only the harness's own custom kernels (fused
- * batch norm, fused dropout) are added; no shipped kernel is replaced.
+ * batch norm, fused dropout, the fused Adam update) are added; no shipped
+ * kernel is replaced.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
 import { dropoutConfig, dropoutGradConfig } from "./kernels/dropout.ts";
+import { adamConfig } from "./kernels/elementwise.ts";
 import { replaceKernel } from "./registry.ts";
 
 /** Register the custom kernels for `cpu` and make it the active backend. */
@@ -24,4 +26,5 @@ export function registerCpuKernels(): void {
   replaceKernel(batchNormTrainGradConfig("cpu"));
   replaceKernel(dropoutConfig("cpu"));
   replaceKernel(dropoutGradConfig("cpu"));
+  replaceKernel(adamConfig("cpu"));
 }

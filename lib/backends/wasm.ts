@@ -12,7 +12,9 @@
  * | batch norm (training) | composite ops, `Tile`-heavy gradient | fused kernels (TypeScript) |
  * | Sum over leading axes (bias gradients) | full transpose, then sum | one pass over the rows (TypeScript) |
  * | Identity, same-dtype Cast | copy of the tensor | shared memory, as on `cpu` |
- * | dropout (training) | none (a mask tensor and two multiplies) | mask drawn (Philox) and applied in one SIMD pass, gradient from packed keep bits (`kernels/dropout.wat`) |
+ * | batch norm (inference, `FusedBatchNorm`) | scalar loop, a modulo and a division per element | one SIMD pass, same arithmetic (`kernels/elementwise.wat`) |
+| Adam update (`BnlabAdam`) | none (twelve ops per variable) | one SIMD pass per variable, same rounding (`kernels/elementwise.wat`) |
+| dropout (training) | none (a mask tensor and two multiplies) | mask drawn (Philox) and applied in one SIMD pass, gradient from packed keep bits (`kernels/dropout.wat`) |
  *
  * @module
  */
@@ -20,6 +22,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
 import { dropoutConfig, dropoutGradConfig } from "./kernels/dropout.ts";
+import { adamConfig, fusedBatchNormConfig } from "./kernels/elementwise.ts";
 import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
 import { sharingConfigs } from "./kernels/sharing.ts";
 import { sumConfig } from "./kernels/sum.ts";
@@ -46,6 +49,8 @@ export function registerWasmKernels(): void {
   replaceKernel(dropoutConfig("wasm"));
   replaceKernel(dropoutGradConfig("wasm"));
   replaceKernel(sumConfig("wasm", shippedKernel("Sum", "wasm")!));
+  replaceKernel(fusedBatchNormConfig(shippedKernel("FusedBatchNorm", "wasm")!));
+  replaceKernel(adamConfig("wasm"));
   for (const config of sharingConfigs((name) => shippedKernel(name, "wasm"))) {
     replaceKernel(config);
   }

@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ForwardContext, Model } from "../models/build.ts";
 import { dropoutStream, recalibrationDropoutStream, rngAt } from "../rng.ts";
+import { FusedAdam } from "./adam.ts";
 import { augmentBatch } from "./augment.ts";
 import { type EvalSettings, learningRate, type TrainSettings } from "./settings.ts";
 import type { EpochMetrics, PhaseSeconds, TrainState } from "./state.ts";
@@ -348,10 +349,10 @@ export function recalibrateBatchNorm(
   }
 }
 
-/** The optimizer `settings` ask for (Adam). */
+/** The optimizer `settings` ask for (Adam, with its per-variable update fused where the backend can). */
 export function createOptimizer(settings: TrainSettings): tf.Optimizer {
   const { lr, beta1, beta2, epsilon } = settings.optimizer;
-  return tf.train.adam(lr, beta1, beta2, epsilon);
+  return new FusedAdam(lr, beta1, beta2, epsilon);
 }
 
 /**

@@ -21,3 +21,4 @@ await import("./blocks_test.ts");
 await import("./gradients_test.ts");
 await import("./kernels_test.ts");
 await import("./regularization_test.ts");
+await import("./elementwise_test.ts");

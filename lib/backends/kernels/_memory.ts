@@ -80,6 +80,38 @@ export function memoryOf(backend: KernelBackend): TensorMemory {
   return isWasmBackend(backend) ? wasmMemory(backend) : cpuMemory(backend as CpuBackendLike);
 }
 
+const compiledModules = new WeakMap<Uint8Array, WebAssembly.Module>();
+const heapInstances = new WeakMap<WebAssembly.Memory, Map<WebAssembly.Module, unknown>>();
+
+/**
+ * The kernels' wasm module `bytes` (importing only `env.memory`) instantiated
+ * on `backend`'s own heap, so its functions work in place on tensor memory;
+ * compiled once per module and instantiated once per heap. Throws `Error`
+ * when the heap is not reachable (a tfjs-backend-wasm whose internals changed).
+ */
+export function heapModule<T>(bytes: Uint8Array<ArrayBuffer>, backend: WasmBackendLike): T {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new Error("The wasm backend's heap is not reachable (tfjs-backend-wasm changed?)");
+  }
+  let compiled = compiledModules.get(bytes);
+  if (!compiled) {
+    compiled = new WebAssembly.Module(bytes);
+    compiledModules.set(bytes, compiled);
+  }
+  let instances = heapInstances.get(memory);
+  if (!instances) {
+    instances = new Map();
+    heapInstances.set(memory, instances);
+  }
+  let exports = instances.get(compiled);
+  if (!exports) {
+    exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports;
+    instances.set(compiled, exports);
+  }
+  return exports as T;
+}
+
 /** Number of elements of a shape. */
 export function size(shape: readonly number[]): number {
   let n = 1;

@@ -16,7 +16,7 @@
  */
 import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { dropoutBits, dropoutKeepBits, dropoutScale, dropoutThreshold } from "../../rng.ts";
-import { isWasmBackend, memoryOf, size, type WasmBackendLike } from "./_memory.ts";
+import { heapModule, isWasmBackend, memoryOf, size, type WasmBackendLike } from "./_memory.ts";
 import { DROPOUT_WASM } from "./dropout_wasm.ts";
 
 /** Forward kernel: input x; outputs y (float32, x's shape) and keep bits (int32, ⌈n/32⌉). */
@@ -86,23 +86,9 @@ interface DropoutModule {
   backward(dy: number, dx: number, bits: number, words: number, scale: number): void;
 }
 
-let compiled: WebAssembly.Module | undefined;
-const instances = new WeakMap<WebAssembly.Memory, DropoutModule>();
-
 /** The module instantiated on `backend`'s heap (once per heap). */
 function moduleFor(backend: WasmBackendLike): DropoutModule {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) {
-    throw new Error("The wasm backend's heap is not reachable (tfjs-backend-wasm changed?)");
-  }
-  let instance = instances.get(memory);
-  if (!instance) {
-    compiled ??= new WebAssembly.Module(DROPOUT_WASM);
-    instance = new WebAssembly.Instance(compiled, { env: { memory } })
-      .exports as unknown as DropoutModule;
-    instances.set(memory, instance);
-  }
-  return instance;
+  return heapModule<DropoutModule>(DROPOUT_WASM, backend);
 }
 
 /** Forward kernel config for `backendName` (`cpu` or `wasm`). */

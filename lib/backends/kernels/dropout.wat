@@ -1,7 +1,7 @@
 ;; Dropout kernels on the wasm heap of tfjs-backend-wasm (SIMD128). This file is
 ;; the source of the bytes in dropout_wasm.ts; after editing it, regenerate those with
-;;   deno run --allow-read=lib,node_modules --allow-write=lib lib/backends/kernels/dropout_wasm_build.ts
-;; (tests/backends/dropout_wasm_test.ts fails while they differ).
+;;   deno run --allow-read=lib,node_modules --allow-write=lib lib/backends/kernels/wat_build.ts
+;; (tests/backends/wat_modules_test.ts fails while they differ).
 ;;
 ;; The mask is defined in lib/rng.ts (module notes, dropoutKeepBits): with b bits
 ;; per decision, a group holds 4 Philox4x32-10 blocks x 4 words x 32/b fields =

@@ -1,6 +1,6 @@
 /**
  * The dropout kernels' WebAssembly module, assembled from `dropout.wat` by
- * `dropout_wasm_build.ts` (generated file: edit the `.wat` and rebuild).
+ * `wat_build.ts` (generated file: edit the `.wat` and rebuild).
  *
  * @module
  */

@@ -1,0 +1,280 @@
+/**
+ * Fused element-wise kernels: chains of TF.js ops computed in one pass over
+ * memory, rounding to float32 after every operation in the chain's order, so
+ * the results are bit-identical to the chain's (and the study's stored results
+ * do not change):
+ *
+ * - `FusedBatchNorm` (inference-mode batch norm) for `wasm`, replacing the
+ *   shipped kernel's scalar loop (a modulo per element and a division) with a
+ *   SIMD pass in its exact arithmetic: t = (x − mean)·scale in float32, then
+ *   y = offset + t / √(var + ε) in float64, rounded once to float32.
+ * - `BnlabAdam`, one Adam step of one variable: the twelve ops of tfjs-core's
+ *   `AdamOptimizer.applyGradients` per variable in one kernel (`FusedAdam` in
+ *   lib/train/adam.ts calls it), for `cpu` and `wasm`.
+ *
+ * On `wasm` (and so `native`) the bulk runs in the SIMD128 module
+ * `elementwise.wat` on the backend's own heap, the remainder through the
+ * TypeScript references below (`Math.fround` after every float32 operation: a
+ * float64 result of one +, −, ×, ÷ or √ on float32 operands rounds to the
+ * correctly rounded float32 one), which `cpu` uses throughout.
+ *
+ * @module
+ */
+import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import {
+  heapModule,
+  isWasmBackend,
+  memoryOf,
+  size,
+  type WasmBackendLike,
+  wasmMemory,
+} from "./_memory.ts";
+import { ELEMENTWISE_WASM } from "./elementwise_wasm.ts";
+
+const f = Math.fround;
+
+/** The module's functions (byte addresses into the wasm heap, counts in float32s). */
+interface ElementwiseModule {
+  batchNorm(
+    x: number,
+    y: number,
+    rows: number,
+    channels: number,
+    mean: number,
+    scale: number,
+    factor: number,
+    offset: number,
+  ): void;
+  adam(
+    p: number,
+    m: number,
+    v: number,
+    g: number,
+    np: number,
+    nm: number,
+    nv: number,
+    n: number,
+    b1: number,
+    omb1: number,
+    b2: number,
+    omb2: number,
+    c1: number,
+    c2: number,
+    eps: number,
+    nlr: number,
+  ): void;
+}
+
+function moduleFor(backend: WasmBackendLike): ElementwiseModule {
+  return heapModule<ElementwiseModule>(ELEMENTWISE_WASM, backend);
+}
+
+// ---------------------------------------------------------------------------
+// Inference-mode batch norm.
+
+/** Inputs of TF.js's `FusedBatchNorm` kernel. */
+type FusedBatchNormInputs = Record<"x" | "mean" | "variance", TensorInfo> & {
+  offset?: TensorInfo;
+  scale?: TensorInfo;
+};
+
+/**
+ * The per-channel normaliser √(variance + ε), rounded to float32 as the
+ * shipped wasm kernel rounds it (ε passed as a float32), into a float64 array.
+ */
+export function batchNormFactor(variance: Float32Array, epsilon: number, out: Float64Array): void {
+  const eps = f(epsilon);
+  for (let k = 0; k < variance.length; k++) out[k] = f(Math.sqrt(f(variance[k]! + eps)));
+}
+
+/**
+ * Reference inference batch norm over `x` viewed as rows of `c` channels, in
+ * the shipped wasm kernel's precision: t = (x − mean)·scale in float32, then
+ * y = offset + t / factor in float64, rounded once to float32.
+ */
+export function batchNormInference(
+  x: Float32Array,
+  mean: Float32Array,
+  scale: Float32Array,
+  factor: Float64Array,
+  offset: Float32Array,
+  y: Float32Array,
+): void {
+  const c = mean.length;
+  for (let i = 0; i < x.length; i += c) {
+    for (let k = 0; k < c; k++) {
+      y[i + k] = f(offset[k]! + f(f(x[i + k]! - mean[k]!) * scale[k]!) / factor[k]!);
+    }
+  }
+}
+
+/**
+ * The `FusedBatchNorm` kernel for `wasm`, bit-identical to `shipped` (the
+ * kernel it replaces, which keeps the cases this one leaves: a missing scale
+ * or offset, statistics not one per channel of the last axis, other dtypes).
+ */
+export function fusedBatchNormConfig(shipped: KernelFunc): KernelConfig {
+  const kernelFunc = (args: {
+    inputs: FusedBatchNormInputs;
+    backend: KernelBackend;
+    attrs: { varianceEpsilon: number };
+  }): TensorInfo => {
+    const { inputs: { x, mean, variance, offset, scale }, backend, attrs } = args;
+    const c = x.shape[x.shape.length - 1] ?? 0;
+    const stats = [mean, variance, offset, scale];
+    if (
+      !isWasmBackend(backend) || c === 0 || x.dtype !== "float32" ||
+      stats.some((t) => !t || t.dtype !== "float32" || size(t.shape) !== c)
+    ) {
+      return shipped(args as never) as TensorInfo;
+    }
+    const memory = wasmMemory(backend);
+    const y = memory.alloc([...x.shape]);
+    // Per-channel float64 factor and offset, side by side (2c doubles = 4c floats).
+    const scratch = memory.alloc([4 * c]);
+    try {
+      const base = memory.offset(scratch)!;
+      const heap = memory.f32(scratch).buffer;
+      if (base % 8 !== 0) throw new Error(`wasm heap allocation at ${base} is not 8-byte aligned`);
+      const factor = new Float64Array(heap, base, c);
+      const offset64 = new Float64Array(heap, base + 8 * c, c);
+      batchNormFactor(memory.f32(variance), attrs.varianceEpsilon, factor);
+      offset64.set(memory.f32(offset!));
+      if (c % 4 === 0) {
+        const at = (t: TensorInfo) => memory.offset(t)!;
+        moduleFor(backend).batchNorm(
+          at(x),
+          at(y),
+          size(x.shape) / c,
+          c,
+          at(mean),
+          at(scale!),
+          base,
+          base + 8 * c,
+        );
+      } else {
+        const v = memory.f32;
+        batchNormInference(v(x), v(mean), v(scale!), factor, v(offset!), v(y));
+      }
+    } finally {
+      memory.free(scratch);
+    }
+    return y;
+  };
+  return {
+    kernelName: "FusedBatchNorm",
+    backendName: "wasm",
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Adam.
+
+/** Kernel name of one Adam step: inputs value, m, v, gradient, accBeta1, accBeta2; outputs value, m, v. */
+export const ADAM = "BnlabAdam";
+
+/** Attributes of `BnlabAdam`: the optimizer's hyper-parameters as tfjs-core's Adam holds them. */
+export interface AdamAttrs {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  learningRate: number;
+}
+
+/** The float32 constants of a step, as tfjs-core's Adam makes them into scalar tensors. */
+export function adamConstants(attrs: AdamAttrs, accBeta1: number, accBeta2: number) {
+  return {
+    b1: f(attrs.beta1),
+    omb1: f(1 - attrs.beta1),
+    b2: f(attrs.beta2),
+    omb2: f(1 - attrs.beta2),
+    c1: f(1 - f(accBeta1)),
+    c2: f(1 - f(accBeta2)),
+    eps: f(attrs.epsilon),
+    nlr: f(-attrs.learningRate),
+  };
+}
+
+/**
+ * Reference Adam step over elements `from` to the end:
+ * m' = m·β₁ + g·(1 − β₁), v' = v·β₂ + g²·(1 − β₂),
+ * p' = (m'/c₁) / (√(v'/c₂) + ε) · (−lr) + p, rounded to float32 after each operation.
+ */
+export function adamStep(
+  k: ReturnType<typeof adamConstants>,
+  p: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  g: Float32Array,
+  np: Float32Array,
+  nm: Float32Array,
+  nv: Float32Array,
+  from = 0,
+): void {
+  for (let i = from; i < p.length; i++) {
+    const gi = g[i]!;
+    const mi = f(f(m[i]! * k.b1) + f(gi * k.omb1));
+    const vi = f(f(v[i]! * k.b2) + f(f(gi * gi) * k.omb2));
+    nm[i] = mi;
+    nv[i] = vi;
+    np[i] = f(f(f(f(mi / k.c1) / f(f(Math.sqrt(f(vi / k.c2))) + k.eps)) * k.nlr) + p[i]!);
+  }
+}
+
+/** The `BnlabAdam` kernel for `backendName` (`cpu` or `wasm`). */
+export function adamConfig(backendName: string): KernelConfig {
+  const kernelFunc = ({ inputs, backend, attrs }: {
+    inputs: Record<"value" | "m" | "v" | "gradient" | "accBeta1" | "accBeta2", TensorInfo>;
+    backend: KernelBackend;
+    attrs: AdamAttrs;
+  }): TensorInfo[] => {
+    const memory = memoryOf(backend);
+    const shape = [...inputs.value.shape];
+    const outs = [memory.alloc(shape), memory.alloc(shape), memory.alloc(shape)] as const;
+    const k = adamConstants(
+      attrs,
+      memory.f32(inputs.accBeta1)[0]!,
+      memory.f32(inputs.accBeta2)[0]!,
+    );
+    const n = size(shape);
+    const bulk = isWasmBackend(backend) ? n - (n % 4) : 0;
+    if (bulk > 0) {
+      const at = (t: TensorInfo) => memory.offset(t)!;
+      moduleFor(backend as WasmBackendLike).adam(
+        at(inputs.value),
+        at(inputs.m),
+        at(inputs.v),
+        at(inputs.gradient),
+        at(outs[0]),
+        at(outs[1]),
+        at(outs[2]),
+        bulk,
+        k.b1,
+        k.omb1,
+        k.b2,
+        k.omb2,
+        k.c1,
+        k.c2,
+        k.eps,
+        k.nlr,
+      );
+    }
+    if (bulk < n) {
+      const v = memory.f32;
+      adamStep(
+        k,
+        v(inputs.value),
+        v(inputs.m),
+        v(inputs.v),
+        v(inputs.gradient),
+        v(outs[0]),
+        v(outs[1]),
+        v(outs[2]),
+        bulk,
+      );
+    }
+    return [...outs];
+  };
+  return { kernelName: ADAM, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}

@@ -1,0 +1,106 @@
+;; Element-wise kernels on the wasm heap of tfjs-backend-wasm (SIMD128), each doing
+;; in one pass what TF.js does in one or more passes, with the same operations in the
+;; same order and precision, so its results are bit-identical (wasm has no fused
+;; multiply-add, and every operation used here is correctly rounded). This file is the source of the bytes in elementwise_wasm.ts;
+;; after editing it, regenerate those with
+;;   deno run --allow-read=lib,node_modules --allow-write=lib lib/backends/kernels/wat_build.ts
+;; (tests/backends/wat_modules_test.ts fails while they differ).
+;;
+;; Addresses are byte offsets into the heap, 4-byte aligned; counts are in float32s.
+(module
+  (import "env" "memory" (memory 0))
+
+  ;; Inference-mode batch norm over channels-last data, as tfjs-backend-wasm's
+  ;; FusedBatchNorm (compiled C++) computes it: t = (x - mean) * scale in float32,
+  ;; then y = float32(offset + t / factor) in float64, factor = sqrt(variance +
+  ;; epsilon) rounded to float32 (computed by the caller). `rows` rows of `c`
+  ;; channels, `c` a positive multiple of 4; `factor` and `offset` are float64
+  ;; arrays of `c`, `mean` and `scale` float32 ones.
+  (func (export "batchNorm")
+    (param $x i32) (param $y i32) (param $rows i32) (param $c i32)
+    (param $mean i32) (param $scale i32) (param $factor i32) (param $offset i32)
+    (local $r i32) (local $j i32) (local $d i32) (local $bytes i32) (local $t v128)
+    (if (i32.le_s (local.get $rows) (i32.const 0)) (then (return)))
+    (local.set $bytes (i32.shl (local.get $c) (i32.const 2)))
+    (loop $row
+      (local.set $j (i32.const 0))
+      (local.set $d (i32.const 0))
+      (loop $col
+        (local.set $t
+          (f32x4.mul
+            (f32x4.sub
+              (v128.load (i32.add (local.get $x) (local.get $j)))
+              (v128.load (i32.add (local.get $mean) (local.get $j))))
+            (v128.load (i32.add (local.get $scale) (local.get $j)))))
+        (v128.store (i32.add (local.get $y) (local.get $j))
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero
+              (f64x2.add
+                (v128.load (i32.add (local.get $offset) (local.get $d)))
+                (f64x2.div
+                  (f64x2.promote_low_f32x4 (local.get $t))
+                  (v128.load (i32.add (local.get $factor) (local.get $d))))))
+            (f32x4.demote_f64x2_zero
+              (f64x2.add
+                (v128.load (i32.add (local.get $offset) (i32.add (local.get $d) (i32.const 16))))
+                (f64x2.div
+                  (f64x2.promote_low_f32x4
+                    (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $t) (local.get $t)))
+                  (v128.load (i32.add (local.get $factor) (i32.add (local.get $d) (i32.const 16)))))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (local.set $d (i32.add (local.get $d) (i32.const 32)))
+        (br_if $col (i32.lt_u (local.get $j) (local.get $bytes))))
+      (local.set $x (i32.add (local.get $x) (local.get $bytes)))
+      (local.set $y (i32.add (local.get $y) (local.get $bytes)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $row (i32.lt_u (local.get $r) (local.get $rows)))))
+
+  ;; One Adam step as tfjs-core's AdamOptimizer.applyGradients computes it, over
+  ;; the first `n` elements (`n` a multiple of 4) of weights p, moments m and v
+  ;; and gradient g, into np, nm and nv:
+  ;;   nm = m*b1 + g*omb1;  nv = v*b2 + (g*g)*omb2
+  ;;   np = ((nm/c1) / (sqrt(nv/c2) + eps)) * nlr + p
+  ;; with b1, b2 the decay rates, omb1, omb2 one minus them, c1, c2 the bias
+  ;; corrections (1 - beta^t), eps the epsilon and nlr the negated learning rate.
+  (func (export "adam")
+    (param $p i32) (param $m i32) (param $v i32) (param $g i32)
+    (param $np i32) (param $nm i32) (param $nv i32) (param $n i32)
+    (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32)
+    (param $c1 f32) (param $c2 f32) (param $eps f32) (param $nlr f32)
+    (local $i i32) (local $end i32)
+    (local $B1 v128) (local $OMB1 v128) (local $B2 v128) (local $OMB2 v128)
+    (local $C1 v128) (local $C2 v128) (local $EPS v128) (local $NLR v128)
+    (local $G v128) (local $M v128) (local $V v128)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $B1 (f32x4.splat (local.get $b1)))
+    (local.set $OMB1 (f32x4.splat (local.get $omb1)))
+    (local.set $B2 (f32x4.splat (local.get $b2)))
+    (local.set $OMB2 (f32x4.splat (local.get $omb2)))
+    (local.set $C1 (f32x4.splat (local.get $c1)))
+    (local.set $C2 (f32x4.splat (local.get $c2)))
+    (local.set $EPS (f32x4.splat (local.get $eps)))
+    (local.set $NLR (f32x4.splat (local.get $nlr)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (loop $elements
+      (local.set $G (v128.load (i32.add (local.get $g) (local.get $i))))
+      (local.set $M
+        (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $i))) (local.get $B1))
+          (f32x4.mul (local.get $G) (local.get $OMB1))))
+      (local.set $V
+        (f32x4.add
+          (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $i))) (local.get $B2))
+          (f32x4.mul (f32x4.mul (local.get $G) (local.get $G)) (local.get $OMB2))))
+      (v128.store (i32.add (local.get $nm) (local.get $i)) (local.get $M))
+      (v128.store (i32.add (local.get $nv) (local.get $i)) (local.get $V))
+      (v128.store (i32.add (local.get $np) (local.get $i))
+        (f32x4.add
+          (f32x4.mul
+            (f32x4.div
+              (f32x4.div (local.get $M) (local.get $C1))
+              (f32x4.add (f32x4.sqrt (f32x4.div (local.get $V) (local.get $C2))) (local.get $EPS)))
+            (local.get $NLR))
+          (v128.load (i32.add (local.get $p) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br_if $elements (i32.lt_u (local.get $i) (local.get $end)))))
+)

@@ -1,0 +1,23 @@
+/**
+ * The fused element-wise kernels' WebAssembly module, assembled from `elementwise.wat` by
+ * `wat_build.ts` (generated file: edit the `.wat` and rebuild).
+ *
+ * @module
+ */
+
+const BASE64 = [
+  "AGFzbQEAAAABHwJgCH9/f39/f39/AGAQf39/f39/f399fX19fX19fQACDwEDZW52Bm1lbW9yeQIAAAMDAgABBxQCCWJhdGNo",
+  "Tm9ybQAABGFkYW0AAQrSAwLpAQIEfwF7IAJBAEwEQA8LIANBAnQhCwNAQQAhCUEAIQoDQCAAIAlq/QAEACAEIAlq/QAEAP3l",
+  "ASAFIAlq/QAEAP3mASEMIAEgCWogByAKav0ABAAgDP1fIAYgCmr9AAQA/fMB/fAB/V4gByAKQRBqav0ABAAgDCAM/Q0ICQoL",
+  "DA0ODwABAgMEBQYH/V8gBiAKQRBqav0ABAD98wH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LBAAgCUEQaiEJIApBIGohCiAJ",
+  "IAtJDQALIAAgC2ohACABIAtqIQEgCEEBaiEIIAggAkkNAAsL5AECAn8LeyAHQQBMBEAPCyAI/RMhEiAJ/RMhEyAK/RMhFCAL",
+  "/RMhFSAM/RMhFiAN/RMhFyAO/RMhGCAP/RMhGSAHQQJ0IREDQCADIBBq/QAEACEaIAEgEGr9AAQAIBL95gEgGiAT/eYB/eQB",
+  "IRsgAiAQav0ABAAgFP3mASAaIBr95gEgFf3mAf3kASEcIAUgEGogG/0LBAAgBiAQaiAc/QsEACAEIBBqIBsgFv3nASAcIBf9",
+  "5wH94wEgGP3kAf3nASAZ/eYBIAAgEGr9AAQA/eQB/QsEACAQQRBqIRAgECARSQ0ACws=",
+].join("");
+
+/** The module's bytes. */
+export const ELEMENTWISE_WASM: Uint8Array<ArrayBuffer> = Uint8Array.from(
+  atob(BASE64),
+  (c) => c.charCodeAt(0),
+);

@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
 import { dropoutConfig, dropoutGradConfig } from "./kernels/dropout.ts";
-import { adamConfig } from "./kernels/elementwise.ts";
+import { adamConfig, reluGradConfig } from "./kernels/elementwise.ts";
 import { replaceKernel } from "./registry.ts";
 
 /** Register the custom kernels for `cpu` and make it the active backend. */
@@ -27,4 +27,5 @@ export function registerCpuKernels(): void {
   replaceKernel(dropoutConfig("cpu"));
   replaceKernel(dropoutGradConfig("cpu"));
   replaceKernel(adamConfig("cpu"));
+  replaceKernel(reluGradConfig("cpu"));
 }

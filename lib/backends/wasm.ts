@@ -14,6 +14,7 @@
  * | Identity, same-dtype Cast | copy of the tensor | shared memory, as on `cpu` |
  * | batch norm (inference, `FusedBatchNorm`) | scalar loop, a modulo and a division per element | one SIMD pass, same arithmetic (`kernels/elementwise.wat`) |
 | Adam update (`BnlabAdam`) | none (twelve ops per variable) | one SIMD pass per variable, same rounding (`kernels/elementwise.wat`) |
+| ReLU gradient (`BnlabReluGrad`) | `Step`, `Cast`, `Multiply` | one SIMD pass, same bits (`kernels/elementwise.wat`) |
 | dropout (training) | none (a mask tensor and two multiplies) | mask drawn (Philox) and applied in one SIMD pass, gradient from packed keep bits (`kernels/dropout.wat`) |
  *
  * @module
@@ -22,7 +23,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
 import { dropoutConfig, dropoutGradConfig } from "./kernels/dropout.ts";
-import { adamConfig, fusedBatchNormConfig } from "./kernels/elementwise.ts";
+import { adamConfig, fusedBatchNormConfig, reluGradConfig } from "./kernels/elementwise.ts";
 import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
 import { sharingConfigs } from "./kernels/sharing.ts";
 import { sumConfig } from "./kernels/sum.ts";
@@ -51,6 +52,7 @@ export function registerWasmKernels(): void {
   replaceKernel(sumConfig("wasm", shippedKernel("Sum", "wasm")!));
   replaceKernel(fusedBatchNormConfig(shippedKernel("FusedBatchNorm", "wasm")!));
   replaceKernel(adamConfig("wasm"));
+  replaceKernel(reluGradConfig("wasm"));
   for (const config of sharingConfigs((name) => shippedKernel(name, "wasm"))) {
     replaceKernel(config);
   }

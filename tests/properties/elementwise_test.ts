@@ -10,7 +10,9 @@
  * - `BnlabAdam` (through `FusedAdam`, lib/train/adam.ts) against tfjs-core's
  *   own `AdamOptimizer` on cpu, wasm and native: weights, both moments and the
  *   bias-correction accumulators after every step, with the learning rate
- *   changed between steps as the schedule does.
+ *   changed between steps as the schedule does;
+ * - `BnlabReluGrad` against tfjs-core's dy·step(x) (`Step`, `Cast`, `Multiply`)
+ *   on cpu, wasm and native, and the gradient `tf.grad` takes through a ReLU.
  *
  * NaNs compare equal to any NaN (SIMD and scalar code may produce different
  * NaN payloads); every other value must match bit for bit.
@@ -30,6 +32,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
+import { RELU_GRAD } from "../../lib/backends/kernels/elementwise.ts";
 import { shippedKernel } from "../../lib/backends/registry.ts";
 import { FusedAdam } from "../../lib/train/adam.ts";
 import {
@@ -243,3 +246,30 @@ function stressedGrad(seed: number, n: number, step: number, i: number): Float32
   }
   return g;
 }
+
+const reluArb = fc.record({
+  shape: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }),
+  seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+});
+
+backendTest(
+  "the fused ReLU gradient gives the bits of dy·step(x), NaN and signed zeros included",
+  () => {
+    check(
+      fc.property(reluArb, ({ shape, seed }) => {
+        const n = sizeOf(shape);
+        tf.tidy(() => {
+          const dy = tf.tensor(stressed(seed, n, 3, "dy"), shape);
+          const x = tf.tensor(stressed(seed, n, 3, "x"), shape);
+          const fused = tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor;
+          const stock = tf.mul(dy, tf.cast(tf.step(x), "float32"));
+          assertSameBits(values(fused), values(stock), `shape ${shape}`);
+          const [viaGrad] = tf.grads((t: tf.Tensor) => tf.relu(t))([x], dy);
+          assertSameBits(values(viaGrad!), values(stock), `tf.grads, shape ${shape}`);
+        });
+      }),
+      40,
+    );
+  },
+  BACKENDS,
+);

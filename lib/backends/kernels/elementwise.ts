@@ -11,6 +11,9 @@
  * - `BnlabAdam`, one Adam step of one variable: the twelve ops of tfjs-core's
  *   `AdamOptimizer.applyGradients` per variable in one kernel (`FusedAdam` in
  *   lib/train/adam.ts calls it), for `cpu` and `wasm`.
+ * - `BnlabReluGrad`, ReLU's gradient dy·step(x) (tfjs-core's `Step`, `Cast`
+ *   and `Multiply`) in one pass, for `cpu` and `wasm` (the gradient of `Relu`
+ *   that `registerKernelGradients` installs calls it).
  *
  * On `wasm` (and so `native`) the bulk runs in the SIMD128 module
  * `elementwise.wat` on the backend's own heap, the remainder through the
@@ -45,6 +48,7 @@ interface ElementwiseModule {
     factor: number,
     offset: number,
   ): void;
+  reluGrad(dy: number, x: number, dx: number, n: number): void;
   adam(
     p: number,
     m: number,
@@ -277,4 +281,41 @@ export function adamConfig(backendName: string): KernelConfig {
     return [...outs];
   };
   return { kernelName: ADAM, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+// ---------------------------------------------------------------------------
+// ReLU gradient.
+
+/** Kernel name of ReLU's gradient: inputs dy and x (the ReLU's input); output dx. */
+export const RELU_GRAD = "BnlabReluGrad";
+
+/**
+ * Reference ReLU gradient from element `from` on: dx = dy·s with s = 1 where
+ * x > 0, x where x is NaN, else 0 (tfjs-core's `Step`), rounded to float32.
+ */
+export function reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, from = 0): void {
+  for (let i = from; i < dy.length; i++) {
+    const xi = x[i]!;
+    dx[i] = f(dy[i]! * (xi > 0 ? 1 : xi !== xi ? xi : 0));
+  }
+}
+
+/** The `BnlabReluGrad` kernel for `backendName` (`cpu` or `wasm`), float32 inputs of one shape. */
+export function reluGradConfig(backendName: string): KernelConfig {
+  const kernelFunc = ({ inputs: { dy, x }, backend }: {
+    inputs: Record<"dy" | "x", TensorInfo>;
+    backend: KernelBackend;
+  }): TensorInfo => {
+    const memory = memoryOf(backend);
+    const dx = memory.alloc([...dy.shape]);
+    const n = size(dy.shape);
+    const bulk = isWasmBackend(backend) ? n - (n % 4) : 0;
+    if (bulk > 0) {
+      const at = (t: TensorInfo) => memory.offset(t)!;
+      moduleFor(backend as WasmBackendLike).reluGrad(at(dy), at(x), at(dx), bulk);
+    }
+    if (bulk < n) reluGrad(memory.f32(dy), memory.f32(x), memory.f32(dx), bulk);
+    return dx;
+  };
+  return { kernelName: RELU_GRAD, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }

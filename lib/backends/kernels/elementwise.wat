@@ -103,4 +103,25 @@
           (v128.load (i32.add (local.get $p) (local.get $i)))))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br_if $elements (i32.lt_u (local.get $i) (local.get $end)))))
+;; ReLU's gradient as TF.js computes it (Step, then Multiply): dx = dy * s with
+  ;; s = 1 where x > 0, x itself where x is NaN, else 0; over the first `n` elements
+  ;; (`n` a multiple of 4).
+  (func (export "reluGrad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)
+    (local $i i32) (local $end i32) (local $X v128)
+    (if (i32.le_s (local.get $n) (i32.const 0)) (then (return)))
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (loop $elements
+      (local.set $X (v128.load (i32.add (local.get $x) (local.get $i))))
+      (v128.store (i32.add (local.get $dx) (local.get $i))
+        (f32x4.mul
+          (v128.load (i32.add (local.get $dy) (local.get $i)))
+          (v128.bitselect
+            (local.get $X)
+            (v128.bitselect
+              (v128.const f32x4 1 1 1 1)
+              (v128.const f32x4 0 0 0 0)
+              (f32x4.gt (local.get $X) (v128.const f32x4 0 0 0 0)))
+            (f32x4.ne (local.get $X) (local.get $X)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 16)))
+      (br_if $elements (i32.lt_u (local.get $i) (local.get $end)))))
 )

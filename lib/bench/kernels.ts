@@ -12,10 +12,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { buildModel } from "../models/build.ts";
 import { rngAt } from "../rng.ts";
 import type { RunConfig } from "../spec.ts";
-import { createOptimizer, evaluate, trainStep } from "../train/loop.ts";
+import { evaluate, trainStep } from "../train/loop.ts";
+import { benchSetup } from "./measure.ts";
 
 /** One kernel's share. */
 export interface KernelTime {
@@ -76,17 +76,12 @@ export async function profileKernels(
 ): Promise<KernelProfile> {
   const { warmup = 3, steps = 10, inferenceImages = 0 } = options;
   if (!(steps >= 1)) throw new RangeError(`steps must be at least 1, got ${steps}`);
-  const model = buildModel(
-    config.layers,
-    { ...config.model, classes: 10 },
-    (p) => rngAt(0, "profile", p),
+  const { model, optimizer, images, labels, settings } = benchSetup(
+    config,
+    config.train.batchSize,
+    "profile",
   );
-  const optimizer = createOptimizer(config.train);
-  const rng = rngAt(0, "profile-data");
-  const batch = config.train.batchSize;
-  const images = Float32Array.from({ length: batch * 784 }, () => rng.nextFloat());
-  const labels = Int32Array.from({ length: batch }, () => rng.nextInt(10));
-  const settings = { seed: 0, classes: 10, train: config.train, eval: config.eval };
+  const rng = rngAt(0, "profile-inference");
   let n = 0;
   const step = () => trainStep(model, optimizer, images, labels, settings, n++);
   try {

@@ -6,10 +6,10 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { buildModel } from "../models/build.ts";
+import { buildModel, type Model } from "../models/build.ts";
 import { rngAt } from "../rng.ts";
 import type { RunConfig } from "../spec.ts";
-import { createOptimizer, trainStep } from "../train/loop.ts";
+import { createOptimizer, type TrainOptions, trainStep } from "../train/loop.ts";
 
 /** How long to measure. */
 export interface MeasureOptions {
@@ -38,16 +38,7 @@ export interface Measurement {
 /** Measure training throughput of `config`'s model on the active backend. */
 export function measureTraining(config: RunConfig, options: MeasureOptions = {}): Measurement {
   const { batch = 128, warmup = 3, steps = 12, repeats = 3 } = options;
-  const model = buildModel(
-    config.layers,
-    { ...config.model, classes: 10 },
-    (p) => rngAt(0, "bench", p),
-  );
-  const optimizer = createOptimizer(config.train);
-  const rng = rngAt(0, "bench-data");
-  const images = Float32Array.from({ length: batch * 784 }, () => rng.nextFloat());
-  const labels = Int32Array.from({ length: batch }, () => rng.nextInt(10));
-  const settings = { seed: 0, classes: 10, train: config.train, eval: config.eval };
+  const { model, optimizer, images, labels, settings } = benchSetup(config, batch, "bench");
   let step = 0;
   const run = () => trainStep(model, optimizer, images, labels, settings, step++);
   try {
@@ -69,6 +60,34 @@ export function measureTraining(config: RunConfig, options: MeasureOptions = {})
     optimizer.dispose();
     model.dispose();
   }
+}
+
+/** A model, optimizer and fixed random batch of `batch` examples for timing `config`'s training step. */
+export interface BenchSetup {
+  model: Model;
+  optimizer: tf.Optimizer;
+  images: Float32Array;
+  labels: Int32Array;
+  settings: TrainOptions;
+}
+
+/**
+ * The model of `config` (10 classes), its optimizer and a random batch, all from
+ * the seeded random tree under `stream` (weights `<stream>/<layer>`, data
+ * `<stream>-data`). The caller disposes the model and optimizer.
+ */
+export function benchSetup(config: RunConfig, batch: number, stream: string): BenchSetup {
+  const model = buildModel(
+    config.layers,
+    { ...config.model, classes: 10 },
+    (p) => rngAt(0, stream, p),
+  );
+  const optimizer = createOptimizer(config.train);
+  const rng = rngAt(0, `${stream}-data`);
+  const images = Float32Array.from({ length: batch * 784 }, () => rng.nextFloat());
+  const labels = Int32Array.from({ length: batch }, () => rng.nextInt(10));
+  const settings = { seed: 0, classes: 10, train: config.train, eval: config.eval };
+  return { model, optimizer, images, labels, settings };
 }
 
 /** Median of a non-empty list. */

@@ -49,24 +49,11 @@ interface ElementwiseModule {
     offset: number,
   ): void;
   reluGrad(dy: number, x: number, dx: number, n: number): void;
-  adam(
-    p: number,
-    m: number,
-    v: number,
-    g: number,
-    np: number,
-    nm: number,
-    nv: number,
-    n: number,
-    b1: number,
-    omb1: number,
-    b2: number,
-    omb2: number,
-    c1: number,
-    c2: number,
-    eps: number,
-    nlr: number,
-  ): void;
+  /**
+   * Byte addresses of p, m, v, g, p', m', v', then the element count, then the
+   * constants in {@linkcode ADAM_CONSTANTS} order.
+   */
+  adam(...args: number[]): void;
 }
 
 function moduleFor(backend: WasmBackendLike): ElementwiseModule {
@@ -186,6 +173,9 @@ export interface AdamAttrs {
   learningRate: number;
 }
 
+/** The order in which the wasm `adam` function takes a step's constants. */
+const ADAM_CONSTANTS = ["b1", "omb1", "b2", "omb2", "c1", "c2", "eps", "nlr"] as const;
+
 /** The float32 constants of a step, as tfjs-core's Adam makes them into scalar tensors. */
 export function adamConstants(attrs: AdamAttrs, accBeta1: number, accBeta2: number) {
   return {
@@ -204,25 +194,20 @@ export function adamConstants(attrs: AdamAttrs, accBeta1: number, accBeta2: numb
  * Reference Adam step over elements `from` to the end:
  * m' = m·β₁ + g·(1 − β₁), v' = v·β₂ + g²·(1 − β₂),
  * p' = (m'/c₁) / (√(v'/c₂) + ε) · (−lr) + p, rounded to float32 after each operation.
+ * `arrays` holds p, m, v and g, then the outputs p', m' and v'.
  */
 export function adamStep(
   k: ReturnType<typeof adamConstants>,
-  p: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  g: Float32Array,
-  np: Float32Array,
-  nm: Float32Array,
-  nv: Float32Array,
+  [p, m, v, g, np, nm, nv]: readonly Float32Array[],
   from = 0,
 ): void {
-  for (let i = from; i < p.length; i++) {
-    const gi = g[i]!;
-    const mi = f(f(m[i]! * k.b1) + f(gi * k.omb1));
-    const vi = f(f(v[i]! * k.b2) + f(f(gi * gi) * k.omb2));
-    nm[i] = mi;
-    nv[i] = vi;
-    np[i] = f(f(f(f(mi / k.c1) / f(f(Math.sqrt(f(vi / k.c2))) + k.eps)) * k.nlr) + p[i]!);
+  for (let i = from; i < p!.length; i++) {
+    const gi = g![i]!;
+    const mi = f(f(m![i]! * k.b1) + f(gi * k.omb1));
+    const vi = f(f(v![i]! * k.b2) + f(f(gi * gi) * k.omb2));
+    nm![i] = mi;
+    nv![i] = vi;
+    np![i] = f(f(f(f(mi / k.c1) / f(f(Math.sqrt(f(vi / k.c2))) + k.eps)) * k.nlr) + p![i]!);
   }
 }
 
@@ -243,41 +228,16 @@ export function adamConfig(backendName: string): KernelConfig {
     );
     const n = size(shape);
     const bulk = isWasmBackend(backend) ? n - (n % 4) : 0;
+    // p, m, v, g in; p', m', v' out: the order both implementations take them in.
+    const arrays = [inputs.value, inputs.m, inputs.v, inputs.gradient, ...outs];
     if (bulk > 0) {
-      const at = (t: TensorInfo) => memory.offset(t)!;
       moduleFor(backend as WasmBackendLike).adam(
-        at(inputs.value),
-        at(inputs.m),
-        at(inputs.v),
-        at(inputs.gradient),
-        at(outs[0]),
-        at(outs[1]),
-        at(outs[2]),
+        ...arrays.map((t) => memory.offset(t)!),
         bulk,
-        k.b1,
-        k.omb1,
-        k.b2,
-        k.omb2,
-        k.c1,
-        k.c2,
-        k.eps,
-        k.nlr,
+        ...ADAM_CONSTANTS.map((name) => k[name]),
       );
     }
-    if (bulk < n) {
-      const v = memory.f32;
-      adamStep(
-        k,
-        v(inputs.value),
-        v(inputs.m),
-        v(inputs.v),
-        v(inputs.gradient),
-        v(outs[0]),
-        v(outs[1]),
-        v(outs[2]),
-        bulk,
-      );
-    }
+    if (bulk < n) adamStep(k, arrays.map((t) => memory.f32(t)), bulk);
     return [...outs];
   };
   return { kernelName: ADAM, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };

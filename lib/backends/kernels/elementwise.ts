@@ -121,17 +121,17 @@ export function fusedBatchNormConfig(shipped: KernelFunc): KernelConfig {
     }
     const memory = wasmMemory(backend);
     const y = memory.alloc([...x.shape]);
-    // Per-channel float64 factor and offset, side by side (2c doubles = 4c floats).
-    const scratch = memory.alloc([4 * c]);
+    const factor = new Float64Array(c);
+    batchNormFactor(memory.f32(variance), attrs.varianceEpsilon, factor);
+    // The SIMD pass reads the float64 factor and offset from the heap (8-byte aligned,
+    // as the backend's allocator gives); other cases run the reference.
+    const scratch = c % 4 === 0 ? memory.alloc([4 * c]) : undefined;
     try {
-      const base = memory.offset(scratch)!;
-      const heap = memory.f32(scratch).buffer;
-      if (base % 8 !== 0) throw new Error(`wasm heap allocation at ${base} is not 8-byte aligned`);
-      const factor = new Float64Array(heap, base, c);
-      const offset64 = new Float64Array(heap, base + 8 * c, c);
-      batchNormFactor(memory.f32(variance), attrs.varianceEpsilon, factor);
-      offset64.set(memory.f32(offset!));
-      if (c % 4 === 0) {
+      const base = scratch && memory.offset(scratch)!;
+      if (base !== undefined && base % 8 === 0) {
+        const heap = memory.f32(scratch!).buffer;
+        new Float64Array(heap, base, c).set(factor);
+        new Float64Array(heap, base + 8 * c, c).set(memory.f32(offset!));
         const at = (t: TensorInfo) => memory.offset(t)!;
         moduleFor(backend).batchNorm(
           at(x),
@@ -148,7 +148,7 @@ export function fusedBatchNormConfig(shipped: KernelFunc): KernelConfig {
         batchNormInference(v(x), v(mean), v(scale!), factor, v(offset!), v(y));
       }
     } finally {
-      memory.free(scratch);
+      if (scratch) memory.free(scratch);
     }
     return y;
   };

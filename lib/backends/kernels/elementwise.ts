@@ -1,8 +1,8 @@
 /**
- * Fused element-wise kernels: chains of TF.js ops computed in one pass over
- * memory, rounding to float32 after every operation in the chain's order, so
- * the results are bit-identical to the chain's (and the study's stored results
- * do not change):
+ * Fused element-wise kernels: chains of TF.js ops (or a slow shipped kernel)
+ * computed in one pass over memory with the same operations in the same order
+ * and precision, so the results are bit-identical (and the study's stored
+ * results do not change):
  *
  * - `FusedBatchNorm` (inference-mode batch norm) for `wasm`, replacing the
  *   shipped kernel's scalar loop (a modulo per element and a division) with a

@@ -13,9 +13,9 @@
  * | Sum over leading axes (bias gradients) | full transpose, then sum | one pass over the rows (TypeScript) |
  * | Identity, same-dtype Cast | copy of the tensor | shared memory, as on `cpu` |
  * | batch norm (inference, `FusedBatchNorm`) | scalar loop, a modulo and a division per element | one SIMD pass, same arithmetic (`kernels/elementwise.wat`) |
-| Adam update (`BnlabAdam`) | none (twelve ops per variable) | one SIMD pass per variable, same rounding (`kernels/elementwise.wat`) |
-| ReLU gradient (`BnlabReluGrad`) | `Step`, `Cast`, `Multiply` | one SIMD pass, same bits (`kernels/elementwise.wat`) |
-| dropout (training) | none (a mask tensor and two multiplies) | mask drawn (Philox) and applied in one SIMD pass, gradient from packed keep bits (`kernels/dropout.wat`) |
+ * | Adam update (`BnlabAdam`) | none (twelve ops per variable) | one SIMD pass per variable, same rounding (`kernels/elementwise.wat`) |
+ * | ReLU gradient (`BnlabReluGrad`) | `Step`, `Cast`, `Multiply` | one SIMD pass, same bits (`kernels/elementwise.wat`) |
+ * | dropout (training) | none (a mask tensor and two multiplies) | mask drawn (Philox) and applied in one SIMD pass, gradient from packed keep bits (`kernels/dropout.wat`) |
  *
  * @module
  */

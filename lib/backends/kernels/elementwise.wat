@@ -1,8 +1,8 @@
 ;; Element-wise kernels on the wasm heap of tfjs-backend-wasm (SIMD128), each doing
 ;; in one pass what TF.js does in one or more passes, with the same operations in the
 ;; same order and precision, so its results are bit-identical (wasm has no fused
-;; multiply-add, and every operation used here is correctly rounded). This file is the source of the bytes in elementwise_wasm.ts;
-;; after editing it, regenerate those with
+;; multiply-add, and every operation used here is correctly rounded). This file is
+;; the source of the bytes in elementwise_wasm.ts; after editing it, regenerate those with
 ;;   deno run --allow-read=lib,node_modules --allow-write=lib lib/backends/kernels/wat_build.ts
 ;; (tests/backends/wat_modules_test.ts fails while they differ).
 ;;
@@ -103,7 +103,8 @@
           (v128.load (i32.add (local.get $p) (local.get $i)))))
       (local.set $i (i32.add (local.get $i) (i32.const 16)))
       (br_if $elements (i32.lt_u (local.get $i) (local.get $end)))))
-;; ReLU's gradient as TF.js computes it (Step, then Multiply): dx = dy * s with
+
+  ;; ReLU's gradient as TF.js computes it (Step, then Multiply): dx = dy * s with
   ;; s = 1 where x > 0, x itself where x is NaN, else 0; over the first `n` elements
   ;; (`n` a multiple of 4).
   (func (export "reluGrad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)

@@ -1,7 +1,9 @@
 /**
  * The `cpu` backend: TF.js's pure-JavaScript kernels, the reference the other
  * backends are checked against. Only the harness's own custom kernels (fused
- * batch norm, fused dropout, the fused Adam update) are added; no shipped
+ * batch norm, fused dropout, the fused Adam update, the fused ReLU and Tanh
+ * gradients, the convolution-and-bias and training max-pool kernels) are
+ * added; no shipped
  * kernel is replaced.
  *
  * @module
@@ -10,7 +12,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
 import { dropoutConfig, dropoutGradConfig } from "./kernels/dropout.ts";
-import { adamConfig, reluGradConfig } from "./kernels/elementwise.ts";
+import { convBiasConfig } from "./kernels/fused_conv.ts";
+import { maxPoolTrainConfig, maxPoolTrainGradConfig } from "./kernels/max_pool_train.ts";
+import { adamConfig, reluGradConfig, tanhGradConfig } from "./kernels/elementwise.ts";
 import { replaceKernel } from "./registry.ts";
 
 /** Register the custom kernels for `cpu` and make it the active backend. */
@@ -28,4 +32,8 @@ export function registerCpuKernels(): void {
   replaceKernel(dropoutGradConfig("cpu"));
   replaceKernel(adamConfig("cpu"));
   replaceKernel(reluGradConfig("cpu"));
+  replaceKernel(tanhGradConfig("cpu"));
+  replaceKernel(convBiasConfig("cpu"));
+  replaceKernel(maxPoolTrainConfig("cpu"));
+  replaceKernel(maxPoolTrainGradConfig("cpu"));
 }

@@ -15,6 +15,10 @@
  * | batch norm (inference, `FusedBatchNorm`) | scalar loop, a modulo and a division per element | one SIMD pass, same arithmetic (`kernels/elementwise.wat`) |
  * | Adam update (`BnlabAdam`) | none (twelve ops per variable) | one SIMD pass per variable, same rounding (`kernels/elementwise.wat`) |
  * | ReLU gradient (`BnlabReluGrad`) | `Step`, `Cast`, `Multiply` | one SIMD pass, same bits (`kernels/elementwise.wat`) |
+ * | Tanh | scalar loop over musl's `tanhf` | the same float32 operations on four lanes (`kernels/elementwise.wat`) |
+ * | Tanh gradient (`BnlabTanhGrad`) | `Square`, `Sub`, `Multiply` | one SIMD pass, same bits (`kernels/elementwise.wat`) |
+ * | training conv + bias (`BnlabConv2D`) | none (`Conv2D` and `Add`) | the same two kernels, one node on the tape (`kernels/fused_conv.ts`) |
+ * | training max pooling with its argmax (`BnlabMaxPool`, `BnlabMaxPoolGrad`) | none (`MaxPool`, `MaxPoolGrad`) | the same two kernels and an empty argmax (`kernels/max_pool_train.ts`) |
  * | dropout (training) | none (a mask tensor and two multiplies) | mask drawn (Philox) and applied in one SIMD pass, gradient from packed keep bits (`kernels/dropout.wat`) |
  *
  * @module
@@ -23,7 +27,15 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
 import { batchNormTrainConfig, batchNormTrainGradConfig } from "./kernels/batch_norm.ts";
 import { dropoutConfig, dropoutGradConfig } from "./kernels/dropout.ts";
-import { adamConfig, fusedBatchNormConfig, reluGradConfig } from "./kernels/elementwise.ts";
+import { convBiasConfig } from "./kernels/fused_conv.ts";
+import { maxPoolTrainConfig, maxPoolTrainGradConfig } from "./kernels/max_pool_train.ts";
+import {
+  adamConfig,
+  fusedBatchNormConfig,
+  reluGradConfig,
+  tanhConfig,
+  tanhGradConfig,
+} from "./kernels/elementwise.ts";
 import { maxPoolGradConfig } from "./kernels/max_pool_grad.ts";
 import { sharingConfigs } from "./kernels/sharing.ts";
 import { sumConfig } from "./kernels/sum.ts";
@@ -53,6 +65,11 @@ export function registerWasmKernels(): void {
   replaceKernel(fusedBatchNormConfig(shippedKernel("FusedBatchNorm", "wasm")!));
   replaceKernel(adamConfig("wasm"));
   replaceKernel(reluGradConfig("wasm"));
+  replaceKernel(tanhGradConfig("wasm"));
+  replaceKernel(tanhConfig(shippedKernel("Tanh", "wasm")!));
+  replaceKernel(convBiasConfig("wasm"));
+  replaceKernel(maxPoolTrainConfig("wasm"));
+  replaceKernel(maxPoolTrainGradConfig("wasm"));
   for (const config of sharingConfigs((name) => shippedKernel(name, "wasm"))) {
     replaceKernel(config);
   }

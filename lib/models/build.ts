@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { UsageError } from "../errors.ts";
 import type { Rng } from "../rng.ts";
 import { type Fans, initBias, initKernel } from "./init.ts";
-import { batchNormTrain, conv2d, dropout } from "./ops.ts";
+import { batchNormTrain, conv2d, conv2dBias, dropout, maxPool } from "./ops.ts";
 import { inferShapes } from "./shapes.ts";
 import type { InitScheme, Layer, ModelOptions } from "./types.ts";
 
@@ -162,7 +162,7 @@ function compileLayer(layer: Layer, inShape: Shape, path: string, env: Env): Com
       const stride = layer.stride ?? size;
       const padding = layer.padding ?? "valid";
       const info = tf.backend_util.computePool2DInfo([1, h, w, c], size, stride, 1, padding);
-      const pool = layer.type === "maxpool" ? tf.maxPool : tf.avgPool;
+      const pool = layer.type === "maxpool" ? maxPool : tf.avgPool;
       return {
         outShape: [info.outHeight, info.outWidth, c],
         forward: (x) => pool(x as tf.Tensor4D, size, stride, padding),
@@ -253,6 +253,9 @@ function convLayer(
           pad: padding,
           ...(b ? { bias: b } : {}),
         });
+      }
+      if (dilation === 1) {
+        return conv2dBias(x4, kernel as tf.Tensor4D, b as tf.Tensor1D | undefined, stride, padding);
       }
       const y = conv2d(x4, kernel as tf.Tensor4D, stride, padding, dilation);
       return b ? tf.add(y, b) : y;

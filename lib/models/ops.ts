@@ -1,6 +1,8 @@
 /**
  * The TF.js ops the layers need beyond tfjs-core's own: fused training-mode
- * batch normalisation with its gradient, a dilated convolution whose gradient
+ * batch normalisation with its gradient, a training convolution with its bias
+ * in one kernel, max pooling whose gradient reuses the forward pass's argmax,
+ * a dilated convolution whose gradient
  * TF.js lacks, and dropout whose mask is drawn inside its kernel. Kernels for the ops live in
  * `lib/backends/kernels/`, their gradients beside them (`gradients.ts` there,
  * registered by `initBackend()`).
@@ -12,6 +14,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import { BATCH_NORM_TRAIN, type BatchNormAttrs } from "../backends/kernels/batch_norm.ts";
 import { DROPOUT, type DropoutAttrs } from "../backends/kernels/dropout.ts";
+import { CONV2D_BIAS, type ConvBiasAttrs } from "../backends/kernels/fused_conv.ts";
+import { MAX_POOL_TRAIN, type MaxPoolTrainAttrs } from "../backends/kernels/max_pool_train.ts";
 import { dropoutMask } from "../rng.ts";
 import type { Padding } from "./types.ts";
 
@@ -41,6 +45,68 @@ export function batchNormTrain(
     attrs as unknown as tf.NamedAttrMap,
   ) as tf.Tensor[];
   return { y: y!, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/**
+ * Training-mode 2-D convolution (NHWC, filter HWIO, no dilation) plus `bias`
+ * (if any): one `BnlabConv2D` kernel where the backend has it
+ * (lib/backends/kernels/fused_conv.ts: the bits of `tf.conv2d` then `tf.add`,
+ * a pass fewer on `native`), else those two ops.
+ */
+export function conv2dBias(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D | undefined,
+  stride: number,
+  padding: Padding,
+): tf.Tensor4D {
+  if (!tf.getKernel(CONV2D_BIAS, tf.getBackend())) {
+    const y = tf.conv2d(x, filter, stride, padding);
+    return bias ? tf.add(y, bias) : y;
+  }
+  const attrs: ConvBiasAttrs = {
+    strides: stride,
+    pad: padding,
+    dataFormat: "NHWC",
+    dilations: [1, 1],
+    dimRoundingMode: undefined,
+  };
+  return tf.engine().runKernel(
+    CONV2D_BIAS,
+    bias ? { x, filter, bias } : { x, filter },
+    attrs as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor4D;
+}
+
+/**
+ * Max pooling of `x` (NHWC) as `tf.maxPool(x, size, stride, padding)`, value
+ * and gradient, bit for bit. While a gradient is being recorded it runs the
+ * `BnlabMaxPool` kernel where the backend has one
+ * (lib/backends/kernels/max_pool_train.ts), whose gradient reuses the
+ * forward pass's argmax instead of searching the windows again.
+ */
+export function maxPool(
+  x: tf.Tensor4D,
+  size: number,
+  stride: number,
+  padding: Padding,
+): tf.Tensor4D {
+  const taped = tf.engine().state.gradientDepth > 0;
+  if (!taped || !tf.getKernel(MAX_POOL_TRAIN, tf.getBackend())) {
+    return tf.maxPool(x, size, stride, padding);
+  }
+  const attrs: MaxPoolTrainAttrs = {
+    filterSize: size,
+    strides: stride,
+    pad: padding,
+    dimRoundingMode: undefined,
+  };
+  const [y] = tf.engine().runKernel(
+    MAX_POOL_TRAIN,
+    { x },
+    attrs as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor[];
+  return y as tf.Tensor4D;
 }
 
 /**

@@ -75,7 +75,13 @@ nativeTest(
       );
     });
     const counts = nativeKernelCounts();
-    for (const k of ["Conv2D", "Conv2DBackpropFilter", "BnlabBatchNormTrainGrad", "MaxPoolGrad"]) {
+    const kernels = [
+      "BnlabConv2D",
+      "Conv2DBackpropFilter",
+      "BnlabBatchNormTrainGrad",
+      "BnlabMaxPoolGrad",
+    ];
+    for (const k of kernels) {
       assert.ok(
         (counts[k]?.native ?? 0) > 0 && !counts[k]?.fallback,
         `${k}: ${JSON.stringify(counts[k])}`,

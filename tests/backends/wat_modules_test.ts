@@ -16,7 +16,7 @@ const EMBEDDED: Record<string, Uint8Array<ArrayBuffer>> = {
 
 const EXPORTS: Record<string, string[]> = {
   dropout: ["backward", "forward"],
-  elementwise: ["adam", "batchNorm", "reluGrad"],
+  elementwise: ["adam", "batchNorm", "reluGrad", "tanh", "tanhGrad"],
 };
 
 for (const module of WAT_MODULES) {

@@ -13,8 +13,8 @@ Deno.test("a kernel profile lists each kernel of a training step once, with its 
   const names = profile.step.map((k) => k.name);
   assert.equal(new Set(names).size, names.length);
   assert.ok(!names.some((n) => n.endsWith("__op")));
-  assert.ok(names.includes("Conv2D") && names.includes("BnlabAdam"), names.join(", "));
-  const conv = profile.step.find((k) => k.name === "Conv2D")!;
+  assert.ok(names.includes("BnlabConv2D") && names.includes("BnlabAdam"), names.join(", "));
+  const conv = profile.step.find((k) => k.name === "BnlabConv2D")!;
   assert.equal(conv.calls, 1, "one convolution per step in this network");
   for (let i = 1; i < profile.step.length; i++) {
     assert.ok(profile.step[i - 1]!.ms >= profile.step[i]!.ms, "sorted, most expensive first");

@@ -12,7 +12,12 @@
  *   bias-correction accumulators after every step, with the learning rate
  *   changed between steps as the schedule does;
  * - `BnlabReluGrad` against tfjs-core's dy·step(x) (`Step`, `Cast`, `Multiply`)
- *   on cpu, wasm and native, and the gradient `tf.grad` takes through a ReLU.
+ *   on cpu, wasm and native, and the gradient `tf.grad` takes through a ReLU;
+ * - `Tanh` on wasm and native, and its TypeScript reference `tanhf`, against
+ *   the kernel tfjs-backend-wasm ships, over bit patterns spread across all of
+ *   float32 and random values of every scale;
+ * - `BnlabTanhGrad` against tfjs-core's (1 − y²)·dy (`Square`, `Sub`,
+ *   `Multiply`) on cpu, wasm and native, and through `tf.grad`.
  *
  * NaNs compare equal to any NaN (SIMD and scalar code may produce different
  * NaN payloads); every other value must match bit for bit.
@@ -32,7 +37,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
-import { RELU_GRAD } from "../../lib/backends/kernels/elementwise.ts";
+import { RELU_GRAD, TANH_GRAD, tanhf } from "../../lib/backends/kernels/elementwise.ts";
 import { shippedKernel } from "../../lib/backends/registry.ts";
 import { FusedAdam } from "../../lib/train/adam.ts";
 import {
@@ -268,6 +273,64 @@ backendTest(
           assertSameBits(values(viaGrad!), values(stock), `tf.grads, shape ${shape}`);
         });
       }),
+      40,
+    );
+  },
+  BACKENDS,
+);
+
+backendTest(
+  "Tanh gives the bits of the wasm kernel TF.js ships, over a sweep of every float32 class",
+  () => {
+    const shipped = shippedKernel("Tanh", "wasm");
+    assert.ok(shipped, "TF.js ships no wasm Tanh");
+    // Bit patterns spread over all of float32 (both signs, subnormals, ±inf, NaNs), an
+    // odd count so the TypeScript remainder runs too, then random values of every scale.
+    const n = depth(262_147, 4_194_307);
+    const patterns = Uint32Array.from({ length: n }, (_, i) => Math.floor(i * (2 ** 32 / n)) >>> 0);
+    const sweep = new Float32Array(patterns.buffer);
+    // Most values where tanhf's paths meet (|x| < 1: a mistake in one rounding there
+    // shows in about 1 value in 10,000), a few at every scale.
+    const scales = [1, 1e-30, 1e-3, 0.3, 4, 12, 100];
+    const random = Float32Array.from(
+      scales.flatMap((s, i) => Array.from(uniform(i, i === 0 ? 200_003 : 4_001, -s, s, "tanh"))),
+    );
+    for (const [what, data] of [["sweep", sweep], ["random", random]] as const) {
+      tf.tidy(() => {
+        const x = tf.tensor1d(data);
+        const backend = tf.backend();
+        const info = shipped({ inputs: { x }, backend } as never) as tf.TensorInfo;
+        const reference = tf.engine().makeTensorFromTensorInfo(info, backend);
+        const expected = values(reference);
+        assertSameBits(values(tf.tanh(x)), expected, what);
+        assertSameBits(Float32Array.from(data, tanhf), expected, `${what}, TypeScript reference`);
+      });
+    }
+  },
+  ACCELERATED,
+);
+
+backendTest(
+  "the fused Tanh gradient gives the bits of tfjs-core's (1 - y²)·dy",
+  () => {
+    check(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 0, max: 1_000_000 }),
+        (shape, seed) => {
+          const n = sizeOf(shape);
+          tf.tidy(() => {
+            const dy = tf.tensor(stressed(seed, n, 3, "dy"), shape);
+            const x = tf.tensor(stressed(seed, n, 3, "x"), shape);
+            const y = tf.tanh(x);
+            const fused = tf.engine().runKernel(TANH_GRAD, { dy, y }) as tf.Tensor;
+            const stock = tf.mul(tf.sub(tf.scalar(1), tf.square(y)), dy);
+            assertSameBits(values(fused), values(stock), `shape ${shape}`);
+            const [viaGrad] = tf.grads((t: tf.Tensor) => tf.tanh(t))([x], dy);
+            assertSameBits(values(viaGrad!), values(stock), `tf.grads, shape ${shape}`);
+          });
+        },
+      ),
       40,
     );
   },

@@ -22,3 +22,4 @@ await import("./gradients_test.ts");
 await import("./kernels_test.ts");
 await import("./regularization_test.ts");
 await import("./elementwise_test.ts");
+await import("./fused_conv_test.ts");

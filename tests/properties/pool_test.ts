@@ -1,8 +1,10 @@
 /**
  * Properties of max and average pooling (the `maxpool`, `avgpool` and `gap`
  * layers of lib/models/build.ts) and of the max-pooling gradient, whose wasm
- * kernel the harness replaces (lib/backends/kernels/max_pool_grad.ts), on cpu,
- * wasm and native. Expected values come from plain loops in this file.
+ * kernel the harness replaces (lib/backends/kernels/max_pool_grad.ts), and of
+ * the layers' training max pooling, which hands its argmax to the gradient
+ * (lib/backends/kernels/max_pool_train.ts), on cpu, wasm and native. Expected
+ * values come from plain loops in this file.
  *
  * Fixed fast-check seed (override: BNLAB_FC_SEED=<int>); a deeper sweep, ten times the runs
  * on larger shapes (see `_prop.ts`; native: `native_test.ts` re-runs this file there), when run as:
@@ -19,6 +21,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
+import { maxPool as opsMaxPool } from "../../lib/models/ops.ts";
 import type { Padding } from "../../lib/models/types.ts";
 import { rngAt } from "../../lib/rng.ts";
 import { build } from "./_models.ts";
@@ -103,6 +106,42 @@ function windows(p: PoolCase): { out: number[]; windows: number[][] } {
 function maxPool(x: tf.Tensor, p: PoolCase): tf.Tensor {
   return tf.maxPool(x as tf.Tensor4D, p.size, p.stride, p.padding);
 }
+
+function layerMaxPool(x: tf.Tensor, p: PoolCase): tf.Tensor {
+  return opsMaxPool(x as tf.Tensor4D, p.size, p.stride, p.padding);
+}
+
+backendTest(
+  "the layers' max pooling gives the bits of tf.maxPool and its gradient while training",
+  () => {
+    check(
+      fc.property(poolArb, (p) => {
+        tf.tidy(() => {
+          const shape = [p.n, p.h, p.w, p.c];
+          const xs = uniform(p.seed, p.n * p.h * p.w * p.c, -2, 2);
+          const pick = uniform(p.seed, xs.length, 0, 1, "pick");
+          xs.forEach((_, i) => {
+            if (pick[i]! < 0.3) xs[i] = pick[i]! < 0.1 ? 0 : pick[i]! < 0.2 ? -0 : 1;
+            else if (pick[i]! > 0.98) xs[i] = [NaN, Infinity, -Infinity][i % 3]!;
+          });
+          const x = tf.tensor(xs, shape);
+          const dy = tf.tensor(
+            uniform(p.seed, windows(p).windows.length, -1, 1, "dy"),
+            windows(p).out,
+          );
+          const run = (pool: typeof maxPool) => {
+            const { value, grads } = tf.valueAndGrads((t: tf.Tensor) =>
+              tf.sum(tf.mul(pool(t, p), dy))
+            )([x]);
+            return { y: values(pool(x, p)), loss: values(value), dx: values(grads[0]!) };
+          };
+          assert.deepEqual(run(layerMaxPool), run(maxPool));
+        });
+      }),
+      depth(40, 400),
+    );
+  },
+);
 
 backendTest(
   "max pooling outputs exactly each window's maximum, so never more than any window's max",
@@ -216,16 +255,19 @@ backendTest(
           const { out, windows: wins } = windows(p);
           // Integer upstream gradients: every sum is exact in float32, so equality is exact.
           const dys = integers(p.seed, wins.length, 1, 1000, "dy");
-          const dx = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.tensor(dys, out), maxPool(x, p))))(
-            tf.tensor(xs, shape),
-          );
           const expected = new Float32Array(xs.length);
           wins.forEach((win, o) => {
             let best = win[0]!;
             for (const i of win) if (xs[i]! > xs[best]!) best = i;
             expected[best]! += dys[o]!;
           });
-          assert.deepEqual(values(dx), expected);
+          // tf.maxPool, and the layers' op (its own training kernel while a gradient is taped).
+          for (const pool of [maxPool, layerMaxPool]) {
+            const dx = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.tensor(dys, out), pool(x, p))))(
+              tf.tensor(xs, shape),
+            );
+            assert.deepEqual(values(dx), expected, pool.name);
+          }
         });
       }),
       depth(40, 400),

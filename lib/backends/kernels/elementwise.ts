@@ -14,6 +14,10 @@
  * - `BnlabReluGrad`, ReLU's gradient dy·step(x) (tfjs-core's `Step`, `Cast`
  *   and `Multiply`) in one pass, for `cpu` and `wasm` (the gradient of `Relu`
  *   that `registerKernelGradients` installs calls it).
+ * - `Tanh` for `wasm`, replacing the shipped kernel's scalar loop over musl's
+ *   `tanhf` with the same float32 operations on four lanes at a time, and
+ *   `BnlabTanhGrad`, Tanh's gradient (1 − y²)·dy (tfjs-core's `Square`, `Sub`
+ *   and `Multiply`) in one pass, for `cpu` and `wasm`.
  *
  * On `wasm` (and so `native`) the bulk runs in the SIMD128 module
  * `elementwise.wat` on the backend's own heap, the remainder through the
@@ -49,6 +53,8 @@ interface ElementwiseModule {
     offset: number,
   ): void;
   reluGrad(dy: number, x: number, dx: number, n: number): void;
+  tanh(x: number, y: number, n: number): void;
+  tanhGrad(dy: number, y: number, dx: number, n: number): void;
   /**
    * Byte addresses of p, m, v, g, p', m', v', then the element count, then the
    * constants in {@linkcode ADAM_CONSTANTS} order.
@@ -278,4 +284,134 @@ export function reluGradConfig(backendName: string): KernelConfig {
     return dx;
   };
   return { kernelName: RELU_GRAD, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+// ---------------------------------------------------------------------------
+// Tanh and its gradient.
+
+/** Kernel name of Tanh's gradient: inputs dy and y (the Tanh's output); output dx. */
+export const TANH_GRAD = "BnlabTanhGrad";
+
+const bits = new Uint32Array(1);
+const word = new Float32Array(bits.buffer);
+const bitsOf = (v: number) => (word[0] = v, bits[0]!);
+const fromBits = (b: number) => (bits[0] = b, word[0]!);
+
+/** musl's expm1f constants (exact float32 values). */
+const LN2_HI = fromBits(0x3f317180);
+const LN2_LO = fromBits(0x3717f7d1);
+const INVLN2 = fromBits(0x3fb8aa3b);
+const Q1 = -0x888868 * 2 ** -28;
+const Q2 = 0xcf3010 * 2 ** -33;
+
+/**
+ * musl's `expm1f` in float32, for the arguments `tanhf` passes it (finite,
+ * |a| ≤ 20, so the reduction's k stays in −1..29 and its overflow paths are
+ * never taken).
+ */
+function expm1f(a: number): number {
+  const hx = bitsOf(a) & 0x7fffffff;
+  let x = a;
+  let k = 0;
+  let c = 0;
+  if (hx > 0x3eb17218) {
+    k = hx < 0x3f851592 ? (a < 0 ? -1 : 1) : Math.trunc(f(f(INVLN2 * a) + (a < 0 ? -0.5 : 0.5)));
+    const hi = f(a - f(k * LN2_HI));
+    const lo = f(k * LN2_LO);
+    x = f(hi - lo);
+    c = f(f(hi - x) - lo);
+  } else if (hx < 0x33000000) {
+    return a;
+  }
+  const hfx = f(0.5 * x);
+  const hxs = f(x * hfx);
+  const r1 = f(1 + f(hxs * f(Q1 + f(hxs * Q2))));
+  const t = f(3 - f(r1 * hfx));
+  let e = f(hxs * f(f(r1 - t) / f(6 - f(x * t))));
+  if (k === 0) return f(x - f(f(x * e) - hxs));
+  e = f(f(f(x * f(e - c)) - c) - hxs);
+  if (k === -1) return f(f(0.5 * f(x - e)) - 0.5);
+  if (k === 1) return x < -0.25 ? f(-2 * f(e - f(x + 0.5))) : f(1 + f(2 * f(x - e)));
+  const twopk = fromBits((0x7f + k) << 23);
+  const u = fromBits((0x7f - k) << 23);
+  return k < 23 ? f(f(f(x - e) + f(1 - u)) * twopk) : f(f(f(x - f(e + u)) + 1) * twopk);
+}
+
+/**
+ * Reference Tanh of one float32 value as tfjs-backend-wasm's kernel computes
+ * it (musl's `tanhf`, float32 throughout).
+ *
+ * @example
+ * ```ts
+ * import { tanhf } from "./elementwise.ts";
+ * console.assert(tanhf(-0) === -0 && tanhf(20) === 1 && Math.abs(tanhf(0.5) - Math.tanh(0.5)) < 1e-7);
+ * ```
+ */
+export function tanhf(v: number): number {
+  const b = bitsOf(v);
+  const w = b & 0x7fffffff;
+  const ax = fromBits(w);
+  let t: number;
+  if (w > 0x41200000) t = f(1 + 0 / ax);
+  else if (w > 0x3f0c9f54) t = f(1 - f(2 / f(expm1f(f(2 * ax)) + 2)));
+  else if (w > 0x3e82c578) {
+    const e = expm1f(f(2 * ax));
+    t = f(e / f(e + 2));
+  } else if (w >= 0x00800000) {
+    const e = expm1f(f(-2 * ax));
+    t = f(-e / f(e + 2));
+  } else t = ax;
+  return b >>> 31 ? -t : t;
+}
+
+/**
+ * The `Tanh` kernel for `wasm`, bit-identical to `shipped` (the kernel it
+ * replaces, which keeps other dtypes and other backends).
+ */
+export function tanhConfig(shipped: KernelFunc): KernelConfig {
+  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: KernelBackend }): TensorInfo => {
+    const { inputs: { x }, backend } = args;
+    if (!isWasmBackend(backend) || x.dtype !== "float32") {
+      return shipped(args as never) as TensorInfo;
+    }
+    const memory = wasmMemory(backend);
+    const y = memory.alloc([...x.shape]);
+    const n = size(x.shape);
+    const bulk = n - (n % 4);
+    if (bulk > 0) moduleFor(backend).tanh(memory.offset(x)!, memory.offset(y)!, bulk);
+    const xs = memory.f32(x);
+    const ys = memory.f32(y);
+    for (let i = bulk; i < n; i++) ys[i] = tanhf(xs[i]!);
+    return y;
+  };
+  return {
+    kernelName: "Tanh",
+    backendName: "wasm",
+    kernelFunc: kernelFunc as unknown as KernelFunc,
+  };
+}
+
+/** Reference Tanh gradient from element `from` on: dx = (1 − y·y)·dy, rounded to float32 after each operation. */
+export function tanhGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, from = 0): void {
+  for (let i = from; i < dy.length; i++) dx[i] = f(f(1 - f(y[i]! * y[i]!)) * dy[i]!);
+}
+
+/** The `BnlabTanhGrad` kernel for `backendName` (`cpu` or `wasm`), float32 inputs of one shape. */
+export function tanhGradConfig(backendName: string): KernelConfig {
+  const kernelFunc = ({ inputs: { dy, y }, backend }: {
+    inputs: Record<"dy" | "y", TensorInfo>;
+    backend: KernelBackend;
+  }): TensorInfo => {
+    const memory = memoryOf(backend);
+    const dx = memory.alloc([...dy.shape]);
+    const n = size(dy.shape);
+    const bulk = isWasmBackend(backend) ? n - (n % 4) : 0;
+    if (bulk > 0) {
+      const at = (t: TensorInfo) => memory.offset(t)!;
+      moduleFor(backend as WasmBackendLike).tanhGrad(at(dy), at(y), at(dx), bulk);
+    }
+    if (bulk < n) tanhGrad(memory.f32(dy), memory.f32(y), memory.f32(dx), bulk);
+    return dx;
+  };
+  return { kernelName: TANH_GRAD, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }

@@ -12,7 +12,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batch_norm.ts";
 import { DROPOUT, DROPOUT_GRAD } from "./dropout.ts";
-import { RELU_GRAD } from "./elementwise.ts";
+import { RELU_GRAD, TANH_GRAD } from "./elementwise.ts";
+import { CONV2D_BIAS, type ConvBiasAttrs } from "./fused_conv.ts";
+import { MAX_POOL_TRAIN, MAX_POOL_TRAIN_GRAD } from "./max_pool_train.ts";
 
 let registered = false;
 
@@ -28,8 +30,20 @@ function reluGradient(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Register the gradients of the custom kernels, and ReLU's with its fused
- * kernel in place of tfjs-core's three ops (idempotent; call after importing
+ * Tanh's gradient (1 − y²)·dy as tfjs-core computes it, from the Tanh's output
+ * y, in one fused kernel where the active backend has one (same bits), else
+ * with tfjs-core's own ops.
+ */
+function tanhGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  const fused = dy.dtype === "float32" && y.dtype === "float32" &&
+    tf.util.arraysEqual(dy.shape, y.shape) && tf.getKernel(TANH_GRAD, tf.getBackend());
+  if (fused) return tf.engine().runKernel(TANH_GRAD, { dy, y }) as tf.Tensor;
+  return tf.mul(tf.sub(tf.scalar(1), tf.square(y)), dy);
+}
+
+/**
+ * Register the gradients of the custom kernels, and ReLU's and Tanh's with
+ * their fused kernels in place of tfjs-core's three ops (idempotent; call after importing
  * `@tensorflow/tfjs`, whose gradients it overrides).
  */
 export function registerKernelGradients(): void {
@@ -41,6 +55,14 @@ export function registerKernelGradients(): void {
     gradFunc: (dy, saved) => {
       const [x] = saved as tf.Tensor[];
       return { x: () => reluGradient(dy as tf.Tensor, x!) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: tf.Tanh,
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => {
+      const [y] = saved as tf.Tensor[];
+      return { x: () => tanhGradient(dy as tf.Tensor, y!) };
     },
   });
   tf.registerGradient({
@@ -56,6 +78,56 @@ export function registerKernelGradients(): void {
         attrs,
       ) as tf.Tensor[];
       return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
+    },
+  });
+  tf.registerGradient({
+    kernelName: CONV2D_BIAS,
+    inputsToSave: ["x", "filter"],
+    gradFunc: (dys, saved, attrs) => {
+      const dy = dys as tf.Tensor;
+      const [x, filter] = saved as tf.Tensor[];
+      const { strides, pad, dataFormat } = attrs as unknown as ConvBiasAttrs;
+      // What tfjs-core's Add and Conv2D gradients compute, each input's only when asked.
+      const conv = (extra: object) =>
+        ({
+          strides,
+          pad,
+          dataFormat,
+          dimRoundingMode: undefined,
+          ...extra,
+        }) as unknown as tf.NamedAttrMap;
+      return {
+        x: () =>
+          tf.engine().runKernel(
+            tf.Conv2DBackpropInput,
+            { dy, filter: filter! },
+            conv({ inputShape: x!.shape }),
+          ) as tf.Tensor,
+        filter: () =>
+          tf.engine().runKernel(
+            tf.Conv2DBackpropFilter,
+            { x: x!, dy },
+            conv({ filterShape: filter!.shape }),
+          ) as tf.Tensor,
+        bias: () => tf.sum(dy, [0, 1, 2]),
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: MAX_POOL_TRAIN,
+    inputsToSave: ["x"],
+    outputsToSave: [true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const dy = (Array.isArray(dys) ? dys[0] : dys)!;
+      const [x, y, argmax] = saved as tf.Tensor[];
+      return {
+        x: () =>
+          tf.engine().runKernel(
+            MAX_POOL_TRAIN_GRAD,
+            { dy, x: x!, y: y!, argmax: argmax! },
+            attrs,
+          ) as tf.Tensor,
+      };
     },
   });
   tf.registerGradient({

@@ -1,6 +1,8 @@
 /**
  * 2-D convolutions in oneDNN: `Conv2D`, `FusedConv2D` (bias, linear or ReLU
- * activation), `Conv2DBackpropInput` and `Conv2DBackpropFilter`, on NHWC
+ * activation), the harness's training-mode `BnlabConv2D` (bias,
+ * `../kernels/fused_conv.ts`), `Conv2DBackpropInput` and
+ * `Conv2DBackpropFilter`, on NHWC
  * activations and HWIO filters in place on the wasm heap.
  *
  * Filters are reordered per call into the blocked layout oneDNN picks (a
@@ -29,6 +31,8 @@ import {
   type MemoryDesc,
   opDesc,
 } from "./dnnl.ts";
+import { CONV2D_BIAS, type ConvBiasAttrs, type ConvBiasInputs } from "../kernels/fused_conv.ts";
+import type { WasmBackendLike } from "../kernels/_memory.ts";
 import { nativeKernel } from "./kernel.ts";
 import { hwio, nhwc, viewOf } from "./memory.ts";
 import {
@@ -284,38 +288,13 @@ export function convKernels(dnnl: Dnnl): KernelConfig[] {
   const backwardData = new PrimitiveCache<BackwardData>();
   const backwardWeights = new PrimitiveCache<BackwardWeights>();
 
-  const conv2d = nativeKernel<{ x: TensorInfo; filter: TensorInfo }, Conv2DAttrs>(
-    "Conv2D",
-    ({ inputs, attrs }, backend) => {
-      if (attrs.dataFormat !== "NHWC") return null;
-      const { x, filter } = inputs;
-      const info = backend_util.computeConv2DInfo(
-        x.shape as Shape4,
-        filter.shape as Shape4,
-        attrs.strides,
-        attrs.dilations,
-        attrs.pad,
-        attrs.dimRoundingMode,
-      );
-      const g = geometry(info);
-      const prim = g &&
-        forward.get(keyOf(g), (group) => buildForward(dnnl, group, g, false, false));
-      if (!prim) return null;
-      const y = backend.makeOutput(info.outShape, "float32");
-      const p = (t: TensorInfo) => viewOf(backend, t);
-      prim(p(x), p(filter), null, p(y));
-      return y;
-    },
-  );
-
-  const fusedConv2d = nativeKernel<
-    { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo },
-    FusedConv2DAttrs
-  >("FusedConv2D", ({ inputs, attrs }, backend) => {
-    const { x, filter, bias, preluActivationWeights } = inputs;
-    const activation = attrs.activation ?? "linear";
-    if (attrs.dataFormat !== "NHWC" || preluActivationWeights) return null;
-    if (activation !== "linear" && activation !== "relu") return null;
+  /** y = relu?(conv(x, filter) + bias?) in one oneDNN convolution, or null where it cannot. */
+  const convolve = (
+    { x, filter, bias }: ConvBiasInputs,
+    attrs: Pick<Conv2DAttrs, "strides" | "dilations" | "pad" | "dimRoundingMode">,
+    relu: boolean,
+    backend: WasmBackendLike,
+  ): TensorInfo | null => {
     const info = backend_util.computeConv2DInfo(
       x.shape as Shape4,
       filter.shape as Shape4,
@@ -326,7 +305,6 @@ export function convKernels(dnnl: Dnnl): KernelConfig[] {
     );
     if (bias && bias.shape.reduce((a, b) => a * b, 1) !== info.outChannels) return null;
     const g = geometry(info);
-    const relu = activation === "relu";
     const prim = g &&
       forward.get(
         keyOf(g, `|${!!bias}|${relu}`),
@@ -337,7 +315,28 @@ export function convKernels(dnnl: Dnnl): KernelConfig[] {
     const p = (t: TensorInfo) => viewOf(backend, t);
     prim(p(x), p(filter), bias ? p(bias) : null, p(y));
     return y;
+  };
+
+  const conv2d = nativeKernel<{ x: TensorInfo; filter: TensorInfo }, Conv2DAttrs>(
+    "Conv2D",
+    ({ inputs, attrs }, backend) =>
+      attrs.dataFormat === "NHWC" ? convolve(inputs, attrs, false, backend) : null,
+  );
+
+  const fusedConv2d = nativeKernel<
+    { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo },
+    FusedConv2DAttrs
+  >("FusedConv2D", ({ inputs, attrs }, backend) => {
+    const activation = attrs.activation ?? "linear";
+    if (attrs.dataFormat !== "NHWC" || inputs.preluActivationWeights) return null;
+    if (activation !== "linear" && activation !== "relu") return null;
+    return convolve(inputs, attrs, activation === "relu", backend);
   });
+
+  const trainingConv = nativeKernel<ConvBiasInputs, ConvBiasAttrs>(
+    CONV2D_BIAS,
+    ({ inputs, attrs }, backend) => convolve(inputs, attrs, false, backend),
+  );
 
   const backpropInput = nativeKernel<
     { dy: TensorInfo; filter: TensorInfo },
@@ -386,5 +385,5 @@ export function convKernels(dnnl: Dnnl): KernelConfig[] {
     return dw;
   });
 
-  return [conv2d, fusedConv2d, backpropInput, backpropFilter];
+  return [conv2d, fusedConv2d, trainingConv, backpropInput, backpropFilter];
 }

@@ -1,6 +1,8 @@
 /**
  * 2-D pooling in oneDNN on NHWC tensors: `MaxPool`, `MaxPoolGrad`,
- * `AvgPool`, `AvgPoolGrad`.
+ * `AvgPool`, `AvgPoolGrad`, and the harness's training-mode `BnlabMaxPool`
+ * and `BnlabMaxPoolGrad` (`../kernels/max_pool_train.ts`), which hand the
+ * forward pass's workspace to the backward pass as an int32 tensor.
  *
  * `MaxPoolGrad` re-runs the forward pooling in training mode to get oneDNN's
  * workspace (the argmax of each window), then scatters `dy` through it.
@@ -23,9 +25,15 @@ import {
   type MaxPoolGradAttrs,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
+import {
+  MAX_POOL_TRAIN,
+  MAX_POOL_TRAIN_GRAD,
+  type MaxPoolTrainAttrs,
+  type MaxPoolTrainGradInputs,
+} from "../kernels/max_pool_train.ts";
 import { ARG, check, dims, DNNL, type Dnnl, opDesc } from "./dnnl.ts";
 import { nativeKernel } from "./kernel.ts";
-import { nhwc, viewOf } from "./memory.ts";
+import { nhwc, sizeOf, viewOf } from "./memory.ts";
 import { Buffer, type Group, Primitive, PrimitiveCache, primitiveDesc } from "./primitive.ts";
 
 /** Sizes of one pooling. */
@@ -156,10 +164,74 @@ function buildBackward(dnnl: Dnnl, group: Group, g: Geometry, alg: number): Back
   };
 }
 
+/** Training-mode max pooling that keeps its workspace (the argmax) for the backward pass. */
+interface TrainingPair {
+  /** Slots x, y, workspace. */
+  forward: Primitive;
+  /** Slots dy, workspace, dx. */
+  backward: Primitive;
+  /** Bytes of the workspace. */
+  workspaceBytes: number;
+}
+
+function buildTrainingPair(dnnl: Dnnl, group: Group, g: Geometry): TrainingPair | null {
+  const fwdPd = primitiveDesc(dnnl, group, poolOp(dnnl, g, DNNL.poolingMax, DNNL.forwardTraining));
+  if (!fwdPd) return null;
+  const bwdPd = primitiveDesc(dnnl, group, poolOp(dnnl, g, DNNL.poolingMax, "backward"), fwdPd);
+  const workspace = dnnl.argMd(fwdPd, ARG.workspace);
+  if (!bwdPd || !workspace) return null;
+  return {
+    forward: new Primitive(dnnl, group, fwdPd, [
+      { arg: ARG.src },
+      { arg: ARG.dst },
+      { arg: ARG.workspace },
+    ]),
+    backward: new Primitive(dnnl, group, bwdPd, [
+      { arg: ARG.diffDst },
+      { arg: ARG.workspace },
+      { arg: ARG.diffSrc },
+    ]),
+    workspaceBytes: Number(dnnl.sym.dnnl_memory_desc_get_size(workspace)),
+  };
+}
+
 /** The native pooling kernels for `wasm`, using `dnnl`. */
 export function poolKernels(dnnl: Dnnl): KernelConfig[] {
   const forward = new PrimitiveCache<Primitive>();
   const backward = new PrimitiveCache<Backward>();
+  const training = new PrimitiveCache<TrainingPair>();
+  const trainingFor = (shape: readonly number[], attrs: MaxPoolTrainAttrs) => {
+    const g = geometry(shape, attrs);
+    const pair = g && training.get(keyOf(g), (group) => buildTrainingPair(dnnl, group, g));
+    return pair && { g: g!, pair };
+  };
+
+  const maxPoolTrain = nativeKernel<{ x: TensorInfo }, MaxPoolTrainAttrs>(
+    MAX_POOL_TRAIN,
+    ({ inputs: { x }, attrs }, backend) => {
+      const found = trainingFor(x.shape, attrs);
+      if (!found) return null;
+      const { g, pair } = found;
+      const y = backend.makeOutput([g.n, g.oh, g.ow, g.c], "float32");
+      const argmax = backend.makeOutput([Math.ceil(pair.workspaceBytes / 4)], "int32");
+      const p = (t: TensorInfo) => viewOf(backend, t);
+      pair.forward.run(p(x), p(y), p(argmax));
+      return [y, argmax];
+    },
+  );
+
+  const maxPoolTrainGrad = nativeKernel<MaxPoolTrainGradInputs, MaxPoolTrainAttrs>(
+    MAX_POOL_TRAIN_GRAD,
+    ({ inputs: { dy, x, argmax }, attrs }, backend) => {
+      const found = trainingFor(x.shape, attrs);
+      // An argmax from another kernel (the fallback's is empty) sends this one to the fallback.
+      if (!found || 4 * sizeOf(argmax.shape) < found.pair.workspaceBytes) return null;
+      const dx = backend.makeOutput([...x.shape], "float32");
+      const p = (t: TensorInfo) => viewOf(backend, t);
+      found.pair.backward.run(p(dy), p(argmax), p(dx));
+      return dx;
+    },
+  );
 
   const pool = (name: string, alg: number) =>
     nativeKernel<{ x: TensorInfo }, MaxPoolAttrs | AvgPoolAttrs>(
@@ -191,6 +263,8 @@ export function poolKernels(dnnl: Dnnl): KernelConfig[] {
     );
 
   return [
+    maxPoolTrain,
+    maxPoolTrainGrad,
     pool("MaxPool", DNNL.poolingMax),
     poolGrad("MaxPoolGrad", DNNL.poolingMax),
     pool("AvgPool", DNNL.poolingAvgExcludePadding),

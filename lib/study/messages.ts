@@ -33,8 +33,20 @@ export interface OpenedDataset {
 
 /** Main → worker. */
 export type ToWorker =
-  | { type: "init"; backend: BackendChoice; threads: number; datasets: OpenedDataset[] }
-  | { type: "run"; item: WorkItem };
+  | {
+    type: "init";
+    backend: BackendChoice;
+    threads: number;
+    datasets: OpenedDataset[];
+    /**
+     * A shared flag the main process sets (with `Atomics`) to stop: the
+     * worker abandons its run at the next training batch.
+     */
+    stop: Int32Array;
+  }
+  | { type: "run"; item: WorkItem }
+  /** Abandon any run and close; answered with `stopped`. */
+  | { type: "stop" };
 
 /** Worker → main. */
 export type FromWorker =
@@ -44,7 +56,9 @@ export type FromWorker =
   | { type: "done"; id: number; record: RunRows; timings: RunTimings }
   | { type: "suspended"; id: number }
   | { type: "note"; id: number; text: string }
-  | { type: "failed"; id?: number; error: FailureInfo };
+  | { type: "failed"; id?: number; error: FailureInfo }
+  /** Out of any run (no native call in flight) and closing. */
+  | { type: "stopped" };
 
 /** What went wrong in a run, as it crosses from a worker to the main process. */
 export interface FailureInfo {

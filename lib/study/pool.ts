@@ -33,11 +33,17 @@ export interface PoolOptions {
   datasets?: OpenedDataset[];
   /**
    * Stop early when this signal aborts (Ctrl-C): no run is started after it,
-   * runs in flight are abandoned (their workers terminated), writes already
-   * handed to `onDone` finish, and the pool rejects with the signal's reason.
+   * runs in flight are abandoned at their next training batch (their workers
+   * close; any still busy after `stopGraceMs` are terminated), writes already handed
+   * to `onDone` finish, and the pool rejects with the signal's reason.
    * Runs then always go to workers, so this process stays free to notice it.
    */
   stop?: AbortSignal;
+  /**
+   * How long a stop (or a failed run) waits for the other workers to leave
+   * their runs and close before terminating them (default 15,000 ms).
+   */
+  stopGraceMs?: number;
   /**
    * Asked when a worker is free, for the next item in order: an item for
    * which it returns false is not started (`onSkip`), and the next one is
@@ -151,26 +157,45 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
   let remaining = items.length;
   let stored = Promise.resolve();
   let backendReady: Promise<void> | undefined;
+  const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  const closed = new Map<Worker, () => void>();
+  const closing: Promise<void>[] = [];
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const finish = (err?: unknown) => {
       if (settled) return;
       settled = true;
-      workers.forEach((w) => w.terminate());
       options.stop?.removeEventListener("abort", onStop);
-      err === undefined ? resolve() : reject(err);
+      stopWorkers().then(() => err === undefined ? resolve() : reject(err));
     };
     // Abandon the runs in flight, but let every write already started finish.
     const onStop = () => {
       queue.length = 0;
-      workers.forEach((w) => w.terminate());
-      stored.then(() => finish(options.stop!.reason), finish);
+      stopWorkers().then(() => stored).then(() => finish(options.stop!.reason), finish);
     };
+    /**
+     * Ask every worker to leave its run and close, and wait until each says so
+     * (at most `stopGraceMs`), then terminate them: exiting the process while
+     * a worker is inside a native call can crash it (exit 139 for 130).
+     */
+    let stopping: Promise<void> | undefined;
+    const stopWorkers = () =>
+      stopping ??= (async () => {
+        Atomics.store(stopFlag, 0, 1);
+        workers.forEach((w) => w.postMessage({ type: "stop" } satisfies ToWorker));
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          Promise.all(closing),
+          new Promise((resolve) => timer = setTimeout(resolve, options.stopGraceMs ?? 15_000)),
+        ]);
+        clearTimeout(timer);
+        workers.forEach((w) => w.terminate());
+      })();
     if (options.stop?.aborted) return onStop();
     options.stop?.addEventListener("abort", onStop);
     const running = new Map<Worker, WorkItem>();
     const dispatch = (worker: Worker) => {
-      if (options.stop?.aborted) return;
+      if (stopping) return;
       let item = queue.shift();
       while (item && options.fits && !options.fits(item)) {
         events.onSkip?.(item);
@@ -191,8 +216,10 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
       const created = performance.now();
       const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
       workers.push(worker);
+      closing.push(new Promise((resolve) => closed.set(worker, resolve)));
       worker.onerror = (event) => {
         event.preventDefault();
+        closed.get(worker)!();
         const failure = {
           name: "Error",
           message: `its worker crashed: ${event.message}`,
@@ -238,6 +265,9 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
             remaining--;
             dispatch(worker);
             break;
+          case "stopped":
+            closed.get(worker)!();
+            break;
           case "failed": {
             const item = message.id === undefined ? undefined : byId.get(message.id);
             finish(
@@ -257,6 +287,7 @@ function runOnWorkers(items: WorkItem[], options: PoolOptions, events: PoolEvent
           backend: options.backend,
           threads: options.threads,
           datasets: options.datasets ?? [],
+          stop: stopFlag,
         } satisfies ToWorker,
       );
     }

@@ -59,3 +59,44 @@ for (const workers of [1, 2]) {
     );
   });
 }
+
+Deno.test("a stop abandons the runs in flight at their next batch, and the workers close before the pool rejects", async () => {
+  // Full-size synthetic runs: each takes far longer than the test waits.
+  const long = await loadSpec("placement");
+  const work: WorkItem[] = [1, 2, 3].map((seed, id) => ({
+    id,
+    task: { config: resolveRun(long, "pre_bn", "quick"), seed },
+    dataset: { kind: "synthetic", options: { train: 24_000, test: 1000 }, requested: "synthetic" },
+  }));
+  const stop = new AbortController();
+  const reason = new Error("stop requested");
+  const done: number[] = [];
+  let stoppedAt = 0;
+  await assert.rejects(
+    () =>
+      runPool(work, {
+        workers: 2,
+        backend: "wasm",
+        threads: 1,
+        stop: stop.signal,
+        stopGraceMs: 120_000,
+      }, {
+        onBatch: () => {
+          if (stoppedAt) return;
+          stoppedAt = performance.now();
+          stop.abort(reason);
+        },
+        onDone: (item) => {
+          done.push(item.id);
+          return Promise.resolve();
+        },
+      }),
+    (err: unknown) => err === reason,
+  );
+  const seconds = (performance.now() - stoppedAt) / 1000;
+  assert.ok(stoppedAt > 0, "no batch was ever reported");
+  assert.deepEqual(done, [], "a run finished after the stop");
+  // The workers left their runs and closed (a training batch takes well under a second)
+  // long before the grace period would have had them terminated.
+  assert.ok(seconds < 20, `the pool took ${seconds.toFixed(1)} s to stop`);
+});

@@ -361,3 +361,20 @@ export function scoped<T>(fn: () => T): T {
   });
   return out as T;
 }
+
+/** Fail unless `a` and `b` hold the same float32 bits everywhere (any NaN equals any NaN). */
+export function assertSameBits(a: Float32Array, b: Float32Array, what: string): void {
+  if (a.length !== b.length) throw new Error(`${what}: lengths differ (${a.length}, ${b.length})`);
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) && Number.isNaN(b[i])) continue;
+    if (ua[i] !== ub[i]) {
+      throw new Error(
+        `${what}: at ${i} of ${a.length}, ${a[i]} (0x${ua[i]!.toString(16)}) vs ${b[i]} (0x${
+          ub[i]!.toString(16)
+        })`,
+      );
+    }
+  }
+}

@@ -42,6 +42,7 @@ import { shippedKernel } from "../../lib/backends/registry.ts";
 import { FusedAdam } from "../../lib/train/adam.ts";
 import {
   ACCELERATED,
+  assertSameBits,
   BACKENDS,
   backendTest,
   check,
@@ -50,23 +51,6 @@ import {
   uniform,
   values,
 } from "./_prop.ts";
-
-/** Fail unless `a` and `b` hold the same float32 bits everywhere (any NaN equals any NaN). */
-function assertSameBits(a: Float32Array, b: Float32Array, what: string): void {
-  assert.equal(a.length, b.length, `${what}: lengths differ`);
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(a[i]) && Number.isNaN(b[i])) continue;
-    if (ua[i] !== ub[i]) {
-      throw new Error(
-        `${what}: at ${i}, ${a[i]} (0x${ua[i]!.toString(16)}) vs ${b[i]} (0x${
-          ub[i]!.toString(16)
-        })`,
-      );
-    }
-  }
-}
 
 /** Values that stress rounding and special cases, mixed into random data at random places. */
 const SPECIAL = [0, -0, 1e-40, -1e-40, 3.4e38, -3.4e38, Infinity, -Infinity, NaN, 1, -1];

@@ -18,18 +18,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
 import { CONV2D_BIAS } from "../../lib/backends/kernels/fused_conv.ts";
 import { conv2dBias } from "../../lib/models/ops.ts";
-import { backendTest, check, sizeOf, uniform, values } from "./_prop.ts";
-
-/** Fail unless `a` and `b` hold the same float32 bits everywhere (any NaN equals any NaN). */
-function assertSameBits(a: Float32Array, b: Float32Array, what: string): void {
-  assert.equal(a.length, b.length, `${what}: lengths differ`);
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(a[i]) && Number.isNaN(b[i])) continue;
-    if (ua[i] !== ub[i]) throw new Error(`${what}: at ${i} of ${a.length}, ${a[i]} vs ${b[i]}`);
-  }
-}
+import { assertSameBits, backendTest, check, sizeOf, uniform, values } from "./_prop.ts";
 
 /** `n` values in ±`scale`, about a third exact zeros of either sign, and specials when `special`. */
 function sparse(seed: number, n: number, scale: number, special: boolean, what: string) {

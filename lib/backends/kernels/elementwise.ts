@@ -266,24 +266,42 @@ export function reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, fr
   }
 }
 
-/** The `BnlabReluGrad` kernel for `backendName` (`cpu` or `wasm`), float32 inputs of one shape. */
-export function reluGradConfig(backendName: string): KernelConfig {
-  const kernelFunc = ({ inputs: { dy, x }, backend }: {
-    inputs: Record<"dy" | "x", TensorInfo>;
+/**
+ * A gradient kernel `kernelName` for `backendName` (`cpu` or `wasm`): inputs
+ * dy and `other` (float32, of one shape), output dx, computed by the wasm
+ * module's function `simd` over the bulk (a multiple of 4 elements) on wasm
+ * and by `reference` over the rest (all of it on cpu).
+ */
+function gradientConfig(
+  kernelName: string,
+  backendName: string,
+  other: "x" | "y",
+  simd: "reluGrad" | "tanhGrad",
+  reference: (dy: Float32Array, o: Float32Array, dx: Float32Array, from: number) => void,
+): KernelConfig {
+  const kernelFunc = ({ inputs, backend }: {
+    inputs: Record<string, TensorInfo>;
     backend: KernelBackend;
   }): TensorInfo => {
+    const dy = inputs.dy!;
+    const o = inputs[other]!;
     const memory = memoryOf(backend);
     const dx = memory.alloc([...dy.shape]);
     const n = size(dy.shape);
     const bulk = isWasmBackend(backend) ? n - (n % 4) : 0;
     if (bulk > 0) {
       const at = (t: TensorInfo) => memory.offset(t)!;
-      moduleFor(backend as WasmBackendLike).reluGrad(at(dy), at(x), at(dx), bulk);
+      moduleFor(backend as WasmBackendLike)[simd](at(dy), at(o), at(dx), bulk);
     }
-    if (bulk < n) reluGrad(memory.f32(dy), memory.f32(x), memory.f32(dx), bulk);
+    if (bulk < n) reference(memory.f32(dy), memory.f32(o), memory.f32(dx), bulk);
     return dx;
   };
-  return { kernelName: RELU_GRAD, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+  return { kernelName, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/** The `BnlabReluGrad` kernel for `backendName` (`cpu` or `wasm`), float32 inputs of one shape. */
+export function reluGradConfig(backendName: string): KernelConfig {
+  return gradientConfig(RELU_GRAD, backendName, "x", "reluGrad", reluGrad);
 }
 
 // ---------------------------------------------------------------------------
@@ -398,20 +416,5 @@ export function tanhGrad(dy: Float32Array, y: Float32Array, dx: Float32Array, fr
 
 /** The `BnlabTanhGrad` kernel for `backendName` (`cpu` or `wasm`), float32 inputs of one shape. */
 export function tanhGradConfig(backendName: string): KernelConfig {
-  const kernelFunc = ({ inputs: { dy, y }, backend }: {
-    inputs: Record<"dy" | "y", TensorInfo>;
-    backend: KernelBackend;
-  }): TensorInfo => {
-    const memory = memoryOf(backend);
-    const dx = memory.alloc([...dy.shape]);
-    const n = size(dy.shape);
-    const bulk = isWasmBackend(backend) ? n - (n % 4) : 0;
-    if (bulk > 0) {
-      const at = (t: TensorInfo) => memory.offset(t)!;
-      moduleFor(backend as WasmBackendLike).tanhGrad(at(dy), at(y), at(dx), bulk);
-    }
-    if (bulk < n) tanhGrad(memory.f32(dy), memory.f32(y), memory.f32(dx), bulk);
-    return dx;
-  };
-  return { kernelName: TANH_GRAD, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
+  return gradientConfig(TANH_GRAD, backendName, "y", "tanhGrad", tanhGrad);
 }

@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 // The umbrella package registers tfjs-core's gradients on import; importing it here makes
-// sure they are in place before `registerKernelGradients` overrides ReLU's.
+// sure they are in place before `registerKernelGradients` overrides ReLU's and Tanh's.
 import "@tensorflow/tfjs";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from "./batch_norm.ts";
 import { DROPOUT, DROPOUT_GRAD } from "./dropout.ts";

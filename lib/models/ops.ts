@@ -51,7 +51,7 @@ export function batchNormTrain(
  * Training-mode 2-D convolution (NHWC, filter HWIO, no dilation) plus `bias`
  * (if any): one `BnlabConv2D` kernel where the backend has it
  * (lib/backends/kernels/fused_conv.ts: the bits of `tf.conv2d` then `tf.add`,
- * a pass fewer on `native`), else those two ops.
+ * with one tensor fewer on `native`), else those two ops.
  */
 export function conv2dBias(
   x: tf.Tensor4D,

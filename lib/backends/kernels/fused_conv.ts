@@ -10,9 +10,10 @@
  * On `cpu` and `wasm` the kernel runs the backend's own `Conv2D` and `Add`
  * kernels in turn (the same bits by construction); `native` replaces it with
  * one oneDNN convolution with a bias (`lib/backends/native/conv.ts`), which
- * adds the bias to each finished float32 sum as `Add` does, and saves a pass
- * over the output. A ReLU stays a separate `Relu` kernel: oneDNN's maps every
- * NaN to 0, TF.js's wasm kernel keeps a NaN with a clear sign bit.
+ * adds the bias to each finished float32 sum as `Add` does, with no pre-bias
+ * tensor allocated or kept for the gradient. A ReLU stays a separate `Relu`
+ * kernel: oneDNN's maps every NaN to 0, TF.js's wasm kernel keeps a NaN with
+ * a clear sign bit.
  *
  * @module
  */

@@ -32,9 +32,10 @@ import {
   type MaxPoolTrainGradInputs,
 } from "../kernels/max_pool_train.ts";
 import { ARG, check, dims, DNNL, type Dnnl, opDesc } from "./dnnl.ts";
+import type { WasmBackendLike } from "../kernels/_memory.ts";
 import { nativeKernel } from "./kernel.ts";
 import { nhwc, sizeOf, viewOf } from "./memory.ts";
-import { Buffer, type Group, Primitive, PrimitiveCache, primitiveDesc } from "./primitive.ts";
+import { type Group, Primitive, PrimitiveCache, primitiveDesc } from "./primitive.ts";
 
 /** Sizes of one pooling. */
 interface Geometry {
@@ -132,36 +133,17 @@ function buildForward(dnnl: Dnnl, group: Group, g: Geometry, alg: number): Primi
   return pd === null ? null : new Primitive(dnnl, group, pd, [{ arg: ARG.src }, { arg: ARG.dst }]);
 }
 
-/** Run on the data of x (read by max pooling only), dy and dx. */
-type Backward = (x: Uint8Array, dy: Uint8Array, dx: Uint8Array) => void;
+/** Run on the data of dy and dx. */
+type Backward = (dy: Uint8Array, dx: Uint8Array) => void;
 
-/** A pooling gradient; for max pooling, preceded by a forward pass that fills the workspace. */
-function buildBackward(dnnl: Dnnl, group: Group, g: Geometry, alg: number): Backward | null {
+/** An average-pooling gradient (it needs no workspace; max pooling's is `TrainingPair`). */
+function buildAvgBackward(dnnl: Dnnl, group: Group, g: Geometry, alg: number): Backward | null {
   const fwdPd = primitiveDesc(dnnl, group, poolOp(dnnl, g, alg, DNNL.forwardTraining));
   if (!fwdPd) return null;
   const bwdPd = primitiveDesc(dnnl, group, poolOp(dnnl, g, alg, "backward"), fwdPd);
   if (!bwdPd) return null;
-  const workspaceMd = dnnl.argMd(fwdPd, ARG.workspace);
-  if (!workspaceMd) {
-    const bwd = new Primitive(dnnl, group, bwdPd, [{ arg: ARG.diffDst }, { arg: ARG.diffSrc }]);
-    return (_x, dy, dx) => bwd.run(dy, dx);
-  }
-  const workspace = new Buffer(dnnl, group, workspaceMd);
-  const y = new Buffer(dnnl, group, dnnl.argMd(fwdPd, ARG.dst)!);
-  const fwd = new Primitive(dnnl, group, fwdPd, [
-    { arg: ARG.src },
-    { arg: ARG.dst, memory: y.memory },
-    { arg: ARG.workspace, memory: workspace.memory },
-  ]);
-  const bwd = new Primitive(dnnl, group, bwdPd, [
-    { arg: ARG.diffDst },
-    { arg: ARG.workspace, memory: workspace.memory },
-    { arg: ARG.diffSrc },
-  ]);
-  return (x, dy, dx) => {
-    fwd.run(x);
-    bwd.run(dy, dx);
-  };
+  const bwd = new Primitive(dnnl, group, bwdPd, [{ arg: ARG.diffDst }, { arg: ARG.diffSrc }]);
+  return (dy, dx) => bwd.run(dy, dx);
 }
 
 /** Training-mode max pooling that keeps its workspace (the argmax) for the backward pass. */
@@ -206,17 +188,40 @@ export function poolKernels(dnnl: Dnnl): KernelConfig[] {
     return pair && { g: g!, pair };
   };
 
+  /** Max pooling of `x` in training mode: y and the workspace (argmax) as an int32 tensor. */
+  const forwardTraining = (
+    x: TensorInfo,
+    { g, pair }: { g: Geometry; pair: TrainingPair },
+    backend: WasmBackendLike,
+  ): [TensorInfo, TensorInfo] => {
+    const y = backend.makeOutput([g.n, g.oh, g.ow, g.c], "float32");
+    const argmax = backend.makeOutput([Math.ceil(pair.workspaceBytes / 4)], "int32");
+    const p = (t: TensorInfo) => viewOf(backend, t);
+    pair.forward.run(p(x), p(y), p(argmax));
+    return [y, argmax];
+  };
+
   const maxPoolTrain = nativeKernel<{ x: TensorInfo }, MaxPoolTrainAttrs>(
     MAX_POOL_TRAIN,
     ({ inputs: { x }, attrs }, backend) => {
       const found = trainingFor(x.shape, attrs);
+      return found && forwardTraining(x, found, backend);
+    },
+  );
+
+  // TF.js's gradient gets no workspace: recompute it with the training forward pass.
+  const maxPoolGrad = nativeKernel<{ dy: TensorInfo; input: TensorInfo }, MaxPoolGradAttrs>(
+    "MaxPoolGrad",
+    ({ inputs: { dy, input }, attrs }, backend) => {
+      const found = trainingFor(input.shape, { dimRoundingMode: undefined, ...attrs });
       if (!found) return null;
-      const { g, pair } = found;
-      const y = backend.makeOutput([g.n, g.oh, g.ow, g.c], "float32");
-      const argmax = backend.makeOutput([Math.ceil(pair.workspaceBytes / 4)], "int32");
+      const [y, argmax] = forwardTraining(input, found, backend);
+      const dx = backend.makeOutput([...input.shape], "float32");
       const p = (t: TensorInfo) => viewOf(backend, t);
-      pair.forward.run(p(x), p(y), p(argmax));
-      return [y, argmax];
+      found.pair.backward.run(p(dy), p(argmax), p(dx));
+      backend.disposeData(y.dataId, true);
+      backend.disposeData(argmax.dataId, true);
+      return dx;
     },
   );
 
@@ -247,27 +252,26 @@ export function poolKernels(dnnl: Dnnl): KernelConfig[] {
       },
     );
 
-  const poolGrad = (name: string, alg: number) =>
-    nativeKernel<{ dy: TensorInfo; input: TensorInfo }, MaxPoolGradAttrs | AvgPoolGradAttrs>(
-      name,
-      ({ inputs: { dy, input }, attrs }, backend) => {
-        const g = geometry(input.shape, { dimRoundingMode: undefined, ...attrs });
-        const prim = g &&
-          backward.get(`${alg}|${keyOf(g)}`, (group) => buildBackward(dnnl, group, g, alg));
-        if (!prim) return null;
-        const dx = backend.makeOutput([...input.shape], "float32");
-        const p = (t: TensorInfo) => viewOf(backend, t);
-        prim(p(input), p(dy), p(dx));
-        return dx;
-      },
-    );
+  const avgPoolGrad = nativeKernel<{ dy: TensorInfo; input: TensorInfo }, AvgPoolGradAttrs>(
+    "AvgPoolGrad",
+    ({ inputs: { dy, input }, attrs }, backend) => {
+      const alg = DNNL.poolingAvgIncludePadding;
+      const g = geometry(input.shape, { dimRoundingMode: undefined, ...attrs });
+      const prim = g &&
+        backward.get(`${alg}|${keyOf(g)}`, (group) => buildAvgBackward(dnnl, group, g, alg));
+      if (!prim) return null;
+      const dx = backend.makeOutput([...input.shape], "float32");
+      prim(viewOf(backend, dy), viewOf(backend, dx));
+      return dx;
+    },
+  );
 
   return [
     maxPoolTrain,
     maxPoolTrainGrad,
     pool("MaxPool", DNNL.poolingMax),
-    poolGrad("MaxPoolGrad", DNNL.poolingMax),
+    maxPoolGrad,
     pool("AvgPool", DNNL.poolingAvgExcludePadding),
-    poolGrad("AvgPoolGrad", DNNL.poolingAvgIncludePadding),
+    avgPoolGrad,
   ];
 }

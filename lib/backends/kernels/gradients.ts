@@ -19,26 +19,20 @@ import { MAX_POOL_TRAIN, MAX_POOL_TRAIN_GRAD } from "./max_pool_train.ts";
 let registered = false;
 
 /**
- * ReLU's gradient dy·step(x) as tfjs-core computes it, in one fused kernel where
- * the active backend has one (same bits), else with tfjs-core's own ops.
+ * A gradient from dy and one saved tensor `t` (input `name` of `kernel`): the
+ * fused `kernel` where the active backend has it and both are float32 of one
+ * shape (the same bits), else tfjs-core's own ops, `stock()`.
  */
-function reluGradient(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  const fused = dy.dtype === "float32" && x.dtype === "float32" &&
-    tf.util.arraysEqual(dy.shape, x.shape) && tf.getKernel(RELU_GRAD, tf.getBackend());
-  if (fused) return tf.engine().runKernel(RELU_GRAD, { dy, x }) as tf.Tensor;
-  return tf.mul(dy, tf.cast(tf.step(x), "float32"));
-}
-
-/**
- * Tanh's gradient (1 − y²)·dy as tfjs-core computes it, from the Tanh's output
- * y, in one fused kernel where the active backend has one (same bits), else
- * with tfjs-core's own ops.
- */
-function tanhGradient(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  const fused = dy.dtype === "float32" && y.dtype === "float32" &&
-    tf.util.arraysEqual(dy.shape, y.shape) && tf.getKernel(TANH_GRAD, tf.getBackend());
-  if (fused) return tf.engine().runKernel(TANH_GRAD, { dy, y }) as tf.Tensor;
-  return tf.mul(tf.sub(tf.scalar(1), tf.square(y)), dy);
+function fusedGradient(
+  kernel: string,
+  dy: tf.Tensor,
+  name: "x" | "y",
+  t: tf.Tensor,
+  stock: () => tf.Tensor,
+): tf.Tensor {
+  const fused = dy.dtype === "float32" && t.dtype === "float32" &&
+    tf.util.arraysEqual(dy.shape, t.shape) && tf.getKernel(kernel, tf.getBackend());
+  return fused ? tf.engine().runKernel(kernel, { dy, [name]: t }) as tf.Tensor : stock();
 }
 
 /**
@@ -54,7 +48,12 @@ export function registerKernelGradients(): void {
     inputsToSave: ["x"],
     gradFunc: (dy, saved) => {
       const [x] = saved as tf.Tensor[];
-      return { x: () => reluGradient(dy as tf.Tensor, x!) };
+      const g = dy as tf.Tensor;
+      // ReLU's gradient dy·step(x).
+      return {
+        x: () =>
+          fusedGradient(RELU_GRAD, g, "x", x!, () => tf.mul(g, tf.cast(tf.step(x!), "float32"))),
+      };
     },
   });
   tf.registerGradient({
@@ -62,7 +61,18 @@ export function registerKernelGradients(): void {
     outputsToSave: [true],
     gradFunc: (dy, saved) => {
       const [y] = saved as tf.Tensor[];
-      return { x: () => tanhGradient(dy as tf.Tensor, y!) };
+      const g = dy as tf.Tensor;
+      // Tanh's gradient (1 − y²)·dy from its output y.
+      return {
+        x: () =>
+          fusedGradient(
+            TANH_GRAD,
+            g,
+            "y",
+            y!,
+            () => tf.mul(tf.sub(tf.scalar(1), tf.square(y!)), g),
+          ),
+      };
     },
   });
   tf.registerGradient({
